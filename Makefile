@@ -1,0 +1,71 @@
+# Two commands matter: `make demo` and `make test`. Both install what they need first
+# (a .venv with the pinned stack, the Horovod build and the Maven jars) on a fresh machine
+# that has Python 3.11, a JDK 17 and the package registries.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+DEMO_LAKE ?= lake-demo
+DEMO_CUSTOMERS ?= 2000
+DEMO_AS_OF ?= 2025-12-31
+
+# Spark binds to loopback (the hostname may resolve elsewhere); executors use the venv.
+export SPARK_LOCAL_IP ?= 127.0.0.1
+export PYSPARK_PYTHON := $(BIN)/python
+export PYSPARK_DRIVER_PYTHON := $(BIN)/python
+HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
+	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
+
+.PHONY: help setup demo test lint format bench-clean constraints clean-demo
+
+help:
+	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
+	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
+	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
+	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
+
+setup: $(STAMP)
+
+$(STAMP): setup.py constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
+	@command -v java >/dev/null || { echo "java not found: install a JDK 17"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q pip==24.3.1 setuptools==69.5.1 wheel==0.45.1
+	$(BIN)/pip install -c constraints.txt -e ".[nlp,dl,dev]"
+	# Horovod builds against the TensorFlow just installed (no build isolation); cmake < 4
+	# from the venv. pip caches the wheel, so only the first build takes minutes.
+	$(BIN)/pip install -q -c constraints.txt cmake
+	PATH=$(BIN):$$PATH $(HOROVOD_BUILD) $(BIN)/pip install --no-build-isolation \
+		-c constraints.txt "horovod[spark]"
+	$(BIN)/python -c "import horovod.tensorflow, horovod.spark"
+	$(BIN)/python -m insight.spark
+	touch $@
+
+demo: $(STAMP)
+	@test -d $(DEMO_LAKE)/landing || $(BIN)/insight generate --lake $(DEMO_LAKE) \
+		--customers $(DEMO_CUSTOMERS) --seed 7
+	$(BIN)/insight run all --env local --lake $(DEMO_LAKE) --as-of $(DEMO_AS_OF)
+
+clean-demo:
+	rm -rf $(DEMO_LAKE)
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench-clean: $(STAMP)
+	$(BIN)/python -m bench.clean
+
+constraints: $(STAMP)
+	{ echo "# Exact versions of the whole stack, verified to install and run together (Python 3.11)."; \
+	  echo "# Regenerate: make constraints (from a working .venv)."; \
+	  $(BIN)/pip freeze --exclude-editable | sort -f; } > constraints.txt

@@ -1,0 +1,48 @@
+"""Package `insight` with its console script; exact versions live in constraints.txt."""
+
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = {}
+exec(Path("insight/__init__.py").read_text(), version)
+
+setup(
+    name="customer-insight-lakehouse",
+    version=version["__version__"],
+    description="Spark job suite: raw customer lakes -> validated Delta tables -> insight tables",
+    long_description=Path("README.md").read_text(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.11,<3.12",
+    # conf/ and expectations/ are top-level folders in the repo but ship inside the wheel
+    # as insight.conf / insight.expectations, so a job on a cluster finds them.
+    packages=[
+        *find_packages(include=["insight", "insight.*", "jobs"]),
+        "insight.conf",
+        "insight.expectations",
+    ],
+    package_dir={"insight.conf": "conf", "insight.expectations": "expectations"},
+    package_data={"insight.conf": ["*.yaml"], "insight.expectations": ["*.json"]},
+    install_requires=[
+        "pyspark>=3.5.3,<3.6",
+        "delta-spark>=3.3,<3.4",
+        "great-expectations>=1.3,<2",
+        "pandas>=2.2,<2.3",
+        "numpy>=1.26,<2",
+        "pyarrow>=10,<11",
+        "pyyaml>=6",
+    ],
+    extras_require={
+        "nlp": ["spark-nlp>=5.5,<8"],
+        "dl": [
+            "tensorflow-cpu==2.15.1",
+            "petastorm==0.13.1",
+            "mlflow>=3,<4",
+            # horovod[spark] is built from source by `make setup` (needs TF in place first).
+        ],
+        "gpu": ["tensorflow[and-cuda]==2.15.1"],
+        "dev": ["pytest>=8", "ruff>=0.6", "hypothesis>=6", "deltalake>=1"],
+    },
+    entry_points={"console_scripts": ["insight=insight.cli:main"]},
+)
