@@ -1,0 +1,238 @@
+"""One config loader: conf/base.yaml, then conf/<env>.yaml, then `--conf key=value`.
+
+The merged mapping is validated into frozen dataclasses: an unknown key or a value of the
+wrong type is an error that names it. Secrets are not config: the PII salt is read from
+the environment variable named by `pii.salt_env` (see `insight.pii.load_salt`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from insight.errors import InsightError
+from insight.shipped import shipped_dir
+
+ENVS = ("local", "cluster", "databricks")
+
+
+class ConfigError(InsightError, ValueError):
+    """A config file, env name or override is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class SparkConfig:
+    app_name: str
+    master: str | None
+    shuffle_partitions: int
+    driver_memory: str | None
+    ui_enabled: bool
+    packages: tuple[str, ...]
+    excludes: tuple[str, ...]
+    local_catalog: bool
+    log_level: str
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PiiConfig:
+    salt_env: str
+    allow_dev_salt: bool
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    max_files_per_trigger: int
+
+
+@dataclass(frozen=True)
+class CleanConfig:
+    base_currency: str
+    fx_to_base: dict[str, float]
+    max_history_days: int
+    max_price: float
+    max_quantity: int
+    max_text_length: int
+    min_birth_year: int
+    min_age_years: int
+    events_partition_column: str
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    result_format: str
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str
+    lake: str
+    spark: SparkConfig
+    pii: PiiConfig
+    ingest: IngestConfig
+    clean: CleanConfig
+    quality: QualityConfig
+
+    def __post_init__(self) -> None:
+        if self.clean.base_currency not in self.clean.fx_to_base:
+            raise ConfigError(
+                f"clean.base_currency {self.clean.base_currency!r} has no rate in clean.fx_to_base"
+            )
+        for key, value in {
+            "spark.shuffle_partitions": self.spark.shuffle_partitions,
+            "ingest.max_files_per_trigger": self.ingest.max_files_per_trigger,
+            "clean.max_history_days": self.clean.max_history_days,
+            "clean.max_quantity": self.clean.max_quantity,
+            "clean.max_text_length": self.clean.max_text_length,
+        }.items():
+            if value < 1:
+                raise ConfigError(f"{key} must be >= 1, got {value}")
+        if self.quality.result_format not in ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"):
+            raise ConfigError(
+                f"quality.result_format: unknown format {self.quality.result_format!r}"
+            )
+
+
+def conf_dir() -> Path:
+    """The folder holding base.yaml and the env overrides (shipped inside the package)."""
+    return shipped_dir("conf")
+
+
+def load_config(
+    env: str = "local",
+    *,
+    lake: str | None = None,
+    overrides: Iterable[str] = (),
+    directory: Path | None = None,
+) -> Config:
+    """Merge base -> env -> overrides (`a.b=value`, value parsed as YAML) and validate.
+
+    Example::
+
+        cfg = load_config("local", lake="/data/lake", overrides=["spark.shuffle_partitions=8"])
+    """
+    if env not in ENVS:
+        raise ConfigError(f"unknown env {env!r}; choose one of: {', '.join(sorted(ENVS))}")
+    directory = directory or conf_dir()
+    merged = _read_yaml(directory / "base.yaml")
+    _deep_merge(merged, _read_yaml(directory / f"{env}.yaml"), origin=f"{env}.yaml")
+    for item in overrides:
+        key, value = _parse_override(item)
+        _deep_merge(merged, _nest(key, value), origin=f"--conf {item}")
+    if lake is not None:
+        merged["lake"] = lake
+    merged["env"] = env
+    merged["lake"] = _normalise_lake(str(merged.get("lake", "")))
+    return _build(Config, merged, prefix="")
+
+
+def _normalise_lake(lake: str) -> str:
+    if not lake:
+        raise ConfigError("lake: a lake folder or URI is required (--lake DIR)")
+    if "://" in lake or lake.startswith("dbfs:"):
+        return lake.rstrip("/")
+    return str(Path(lake).expanduser().resolve())
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping at the top level")
+    return data
+
+
+def _parse_override(item: str) -> tuple[str, Any]:
+    key, sep, raw = item.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--conf {item!r}: expected key=value, e.g. spark.shuffle_partitions=8")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--conf {item!r}: value is not valid YAML: {exc}") from exc
+    return key.strip(), value
+
+
+def _nest(dotted: str, value: Any) -> dict[str, Any]:
+    out: Any = value
+    for part in reversed(dotted.split(".")):
+        out = {part: out}
+    return out
+
+
+def _deep_merge(base: dict[str, Any], update: Mapping[str, Any], *, origin: str) -> None:
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value, origin=origin)
+        else:
+            base[key] = value
+
+
+def _build(cls: type, data: Any, *, prefix: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {data!r}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown config key '{prefix}{unknown[0]}'; known keys at this level: "
+            f"{', '.join(sorted(fields))}"
+        )
+    values = {}
+    for name, f in fields.items():
+        key = f"{prefix}{name}"
+        if name not in data:
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
+                continue
+            raise ConfigError(f"missing config key {key!r}")
+        values[name] = _coerce(hints[name], data[name], key)
+    return cls(**values)
+
+
+def _coerce(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, prefix=f"{key}.")
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(inner, value, key)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        return tuple(_coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return {str(k): _coerce(args[1], v, f"{key}.{k}") for k, v in value.items()}
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise ConfigError(f"{key}: expected text, got {value!r}")
+        return str(value)
+    raise ConfigError(f"{key}: unsupported type {hint!r}")  # pragma: no cover - programming error

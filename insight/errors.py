@@ -1,0 +1,17 @@
+"""Errors a user can fix (bad input, config, environment): reported without a traceback."""
+
+
+class InsightError(Exception):
+    """Base class: the message names the bad input and what to do."""
+
+
+class LandingError(InsightError):
+    """The landing zone is missing, empty or unreadable."""
+
+
+class DataQualityError(InsightError):
+    """Rows about to be written break an output rule; nothing was written."""
+
+
+class InvariantError(RuntimeError):
+    """Counts do not reconcile (rows in != written + quarantined + duplicates): a bug."""
