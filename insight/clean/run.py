@@ -1,0 +1,244 @@
+"""The clean job: new bronze rows -> silver (MERGE) + quarantine, per micro-batch.
+
+Per batch: stage -> GX validates the row rules -> rows failing a rule go to quarantine
+-> duplicates collapse (latest wins) -> GX checks the output rules -> MERGE into silver
+-> results to ops.dq_results and ops.run_ledger. The invariant
+rows in = written + quarantined + duplicates collapsed is checked for every batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from insight import columns as C
+from insight import landing as L
+from insight import tables
+from insight.clean.dedup import latest_per_key
+from insight.clean.entities import (
+    CLEAN_ORDER,
+    SPECS,
+    TO_SILVER,
+    EntitySpec,
+    rule_params,
+    stage,
+    to_quarantine,
+)
+from insight.errors import DataQualityError, InsightError, InvariantError
+from insight.ops.ledger import NOTHING_NEW, OK
+from insight.quality import gx
+from insight.quality.rules import OUTPUT, ROW, load_suite, suite_rules, with_failed_rules
+from insight.runtime import JobRun, utc_now
+from insight.streaming import Batch, process_available
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchCounts:
+    rows_in: int
+    written: int
+    quarantined: int
+    duplicates: int  # within the batch, plus re-sends no newer than silver's version
+
+    def check(self, where: str) -> None:
+        """Nothing lost: every row read is written, quarantined or a collapsed duplicate."""
+        accounted = self.written + self.quarantined + self.duplicates
+        if accounted != self.rows_in:
+            raise InvariantError(
+                f"{where}: {self.rows_in} rows in but {self.written} written + "
+                f"{self.quarantined} quarantined + {self.duplicates} duplicates = {accounted}"
+            )
+
+
+def clean_all(run: JobRun) -> None:
+    present = [e for e in CLEAN_ORDER if tables.exists(run.spark, tables.bronze(e), run.lake)]
+    if not present:
+        raise InsightError(
+            f"nothing to clean: no bronze tables under {run.lake}/bronze "
+            "(run `insight run ingest` first)"
+        )
+    for entity in CLEAN_ORDER:
+        if entity in present:
+            clean_entity(run, SPECS[entity])
+        else:
+            log.warning("clean %s: no bronze.%s yet, skipped", entity, entity)
+
+
+def _ensure_tables(run: JobRun, spec: EntitySpec) -> None:
+    from insight.clean import schemas
+    from insight.ops.ledger import LEDGER_SCHEMA
+
+    spark, lake = run.spark, run.lake
+    tables.create_if_missing(
+        spark, tables.silver(spec.entity), lake, spec.schema,
+        partition_by=spec.partition_by, comment=f"Cleaned, validated {spec.entity} (latest wins)",
+    )  # fmt: skip
+    tables.create_if_missing(
+        spark, tables.quarantine(spec.entity), lake, schemas.QUARANTINE,
+        comment=f"{spec.entity} rows that failed a quality rule, with the rules and reason",
+    )  # fmt: skip
+    tables.create_if_missing(spark, tables.DQ_RESULTS, lake, gx.DQ_RESULTS_SCHEMA)
+    tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
+
+
+def _reference(run: JobRun, entity: str, key: str) -> DataFrame:
+    table = tables.silver(entity)
+    if tables.exists(run.spark, table, run.lake):
+        return tables.read(run.spark, table, run.lake).select(key)
+    return run.spark.createDataFrame([], f"{key} string")
+
+
+def clean_entity(run: JobRun, spec: EntitySpec) -> None:
+    _ensure_tables(run, spec)
+    suite = load_suite(spec.suite)
+    clean = run.cfg.clean
+    params = rule_params(
+        as_of=run.as_of,
+        max_history_days=clean.max_history_days,
+        max_price=clean.max_price,
+        max_quantity=clean.max_quantity,
+        max_text_length=clean.max_text_length,
+        min_birth_year=clean.min_birth_year,
+        min_age_years=clean.min_age_years,
+        currencies=list(clean.fx_to_base),
+    )
+    refs = {}
+    if spec.entity in (L.EVENTS, L.REVIEWS):
+        refs = {
+            "customers": _reference(run, L.CUSTOMERS, C.CUSTOMER_KEY),
+            "products": _reference(run, L.PRODUCTS, C.PRODUCT_ID),
+        }
+
+    def handle(batch: Batch) -> None:
+        clean_batch(run, spec, batch, suite=suite, params=params, refs=refs)
+
+    started, t0 = utc_now(), time.monotonic()
+    stream = run.spark.readStream.format("delta").load(tables.bronze(spec.entity).path(run.lake))
+    batches = process_available(
+        stream,
+        checkpoint=run.checkpoint(f"clean/{spec.entity}"),
+        name=f"clean/{spec.entity}",
+        handle=handle,
+    )
+    if batches == 0:
+        log.info("clean %s: no new bronze rows", spec.entity)
+        entry = run.entry(
+            tables.silver(spec.entity).qualified, NOTHING_NEW, started_at=started,
+            seconds=time.monotonic() - t0,
+        )  # fmt: skip
+        run.record([entry])
+
+
+def clean_batch(
+    run: JobRun,
+    spec: EntitySpec,
+    batch: Batch,
+    *,
+    suite: dict,
+    params: dict,
+    refs: dict[str, DataFrame],
+) -> BatchCounts:
+    spark, lake, entity = run.spark, run.lake, spec.entity
+    started, t0 = utc_now(), time.monotonic()
+    batch_ids = sorted(r[0] for r in batch.df.select(C.BATCH_ID).distinct().collect())
+    batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
+    row_rules, output_rules = suite_rules(suite, ROW), suite_rules(suite, OUTPUT)
+
+    staged = (
+        batch.df.transform(stage, spec, salt=run.salt, fx_to_base=run.cfg.clean.fx_to_base, **refs)
+        .transform(with_failed_rules, row_rules, params)
+        .persist()
+    )
+    try:
+        rows_in = staged.count()
+        t_gx = time.monotonic()
+        row_results = gx.validate(
+            staged, suite, row_rules, params, result_format=run.cfg.quality.result_format
+        )
+        gx_seconds = time.monotonic() - t_gx
+
+        failed = staged.where(F.size(C.FAILED_RULES) > 0)
+        by_rule = {
+            r[0]: r[1]
+            for r in failed.select(F.explode(C.FAILED_RULES)).groupBy("col").count().collect()
+        }
+        quarantine_rows = failed.transform(
+            to_quarantine, spec, run_id=run.run_id, as_of=run.as_of, quarantined_at=started
+        )
+        good = staged.where(F.size(C.FAILED_RULES) == 0)
+        n_good = good.count()
+        silver_rows = (
+            good.transform(latest_per_key, key=spec.key, version_col=spec.version_col)
+            .transform(TO_SILVER[entity])
+            .persist()
+        )
+        n_unique = silver_rows.count()
+
+        t_gx = time.monotonic()
+        output_results = gx.validate(
+            silver_rows, suite, output_rules, params, result_format="BASIC"
+        )
+        gx_seconds += time.monotonic() - t_gx
+        broken = [r.rule for r in output_results if not r.success]
+        if broken:
+            raise DataQualityError(
+                f"clean {entity}, {batch_label}: rows about to be written break {broken}; "
+                "nothing was written (see ops.dq_results)"
+            )
+
+        target = tables.read(spark, tables.silver(entity), lake)
+        stale = (
+            silver_rows.alias("s")
+            .join(target.alias("t"), spec.key)
+            .where(F.col(f"t.{spec.version_col}") >= F.col(f"s.{spec.version_col}"))
+            .count()
+        )
+        quarantine_table = tables.quarantine(entity)
+        tables.append(
+            quarantine_rows, quarantine_table, lake, txn=batch.txn(quarantine_table.qualified)
+        )
+        merged = tables.merge_latest(
+            spark, silver_rows, tables.silver(entity), lake,
+            keys=[spec.key], version_col=spec.version_col,
+        )  # fmt: skip
+        counts = BatchCounts(
+            rows_in=rows_in,
+            written=merged.written,
+            quarantined=rows_in - n_good,
+            duplicates=(n_good - n_unique) + stale,
+        )
+        counts.check(f"clean {entity}, {batch_label}")
+        dq = gx.results_frame(
+            spark, [*row_results, *output_results],
+            run_id=run.run_id, job=run.job, table_name=tables.silver(entity).qualified,
+            batch_id=batch_label, as_of=run.as_of, suite=spec.suite, quarantined=by_rule,
+            validated_at=started,
+        )  # fmt: skip
+        tables.append(dq, tables.DQ_RESULTS, lake, txn=batch.txn(tables.DQ_RESULTS.qualified))
+    finally:
+        staged.unpersist()
+        if "silver_rows" in locals():
+            silver_rows.unpersist()
+    seconds = time.monotonic() - t0
+    entry = run.entry(
+        tables.silver(entity).qualified, OK, started_at=started, seconds=seconds,
+        batch_id=batch_label, rows_in=counts.rows_in, rows_written=counts.written,
+        rows_quarantined=counts.quarantined, duplicates_collapsed=counts.duplicates,
+        validation_seconds=gx_seconds,
+    )  # fmt: skip
+    run.record([entry], txn=batch.txn(tables.RUN_LEDGER.qualified))
+    log.info(
+        "clean %s, %s: %d in -> %d written, %d quarantined, %d duplicates collapsed "
+        "(%.1fs, GX %.1fs)",
+        entity, batch_label, counts.rows_in, counts.written, counts.quarantined,
+        counts.duplicates, seconds, gx_seconds,
+    )  # fmt: skip
+    if by_rule:
+        top = ", ".join(f"{k} {v}" for k, v in sorted(by_rule.items(), key=lambda kv: -kv[1]))
+        log.info("clean %s: quarantined by rule: %s", entity, top)
+    return counts

@@ -1,0 +1,1 @@
+"""Operations tables: the run ledger (every job run and batch) and data-quality results."""

@@ -1,0 +1,198 @@
+"""What every job shares: its command line, config, logging, session, run id and ledger.
+
+A job is a function `body(run) -> None`; `run_job` wraps it so that every job parses the
+same flags, logs the same way, records a failure in ops.run_ledger and exits non-zero
+with a message that names the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+
+from pyspark.sql import SparkSession
+
+from insight import tables
+from insight.config import ENVS, Config, load_config
+from insight.errors import InsightError
+from insight.ops.ledger import FAILED, LedgerEntry, ledger_frame, versions
+from insight.pii import load_salt
+from insight.spark import build_spark
+
+log = logging.getLogger("insight")
+
+
+def utc_now() -> datetime:
+    """Naive UTC, as Spark timestamps are stored in a UTC session."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def setup_logging(level: str = "INFO") -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("py4j", "great_expectations", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def parse_as_of(text: str | None) -> date:
+    """`YYYY-MM-DD`; without one, today's UTC date (logged, since results depend on it)."""
+    if text is None:
+        today = datetime.now(UTC).date()
+        log.warning("no --as-of given: using today's date %s (UTC)", today)
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InsightError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """--env, --lake, --as-of and --conf, the same for every command."""
+    parser.add_argument(
+        "--env",
+        default="local",
+        help=f"environment config to load: {', '.join(ENVS)} (default: local)",
+    )
+    parser.add_argument(
+        "--lake",
+        help="lake folder or URI holding landing/, bronze/, silver/, ... (default: from config)",
+    )
+    parser.add_argument(
+        "--as-of",
+        dest="as_of",
+        help="business date YYYY-MM-DD the run is for (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --conf spark.shuffle_partitions=8 (repeatable)",
+    )
+
+
+@dataclass
+class JobRun:
+    """One run of one job: its config, session, business date and id."""
+
+    job: str
+    cfg: Config
+    spark: SparkSession
+    as_of: date
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    started_at: datetime = field(default_factory=lambda: utc_now())
+
+    @property
+    def lake(self) -> str:
+        return self.cfg.lake
+
+    @cached_property
+    def salt(self) -> bytes:
+        return load_salt(self.cfg.pii.salt_env, allow_dev_salt=self.cfg.pii.allow_dev_salt)
+
+    def checkpoint(self, name: str) -> str:
+        """Streaming checkpoint folder of one incremental step, e.g. `clean/events`."""
+        return f"{self.lake}/_checkpoints/{name}"
+
+    def for_job(self, job: str) -> JobRun:
+        """The same run (id, session, as_of) acting as another job of the DAG."""
+        return dataclasses.replace(self, job=job)
+
+    def entry(
+        self,
+        table_name: str | None,
+        status: str,
+        *,
+        started_at: datetime,
+        seconds: float,
+        batch_id: str | None = None,
+        rows_in: int | None = None,
+        rows_written: int | None = None,
+        rows_quarantined: int | None = None,
+        duplicates_collapsed: int | None = None,
+        validation_seconds: float | None = None,
+        message: str | None = None,
+    ) -> LedgerEntry:
+        """A ledger row for this run; run id, job, as_of and versions filled in."""
+        return LedgerEntry(
+            run_id=self.run_id,
+            job=self.job,
+            table_name=table_name,
+            batch_id=batch_id,
+            as_of=self.as_of,
+            status=status,
+            rows_in=rows_in,
+            rows_written=rows_written,
+            rows_quarantined=rows_quarantined,
+            duplicates_collapsed=duplicates_collapsed,
+            started_at=started_at,
+            finished_at=utc_now(),
+            seconds=seconds,
+            validation_seconds=validation_seconds,
+            versions=versions(),
+            message=message,
+        )
+
+    def record(self, entries: Sequence[LedgerEntry], txn: tuple[str, int] | None = None) -> None:
+        """Append to ops.run_ledger (`txn` makes a replayed streaming batch write once)."""
+        if entries:
+            frame = ledger_frame(self.spark, list(entries))
+            tables.append(frame, tables.RUN_LEDGER, self.lake, txn=txn)
+
+
+def run_job(
+    job: str, body: Callable[[JobRun], None], argv: Sequence[str] | None, description: str
+) -> int:
+    """Parse the job's flags, run `body`, and turn failures into clear exit codes.
+
+    Returns 0 on success, 2 for a problem with the input (message names it), 1 otherwise.
+    """
+    parser = argparse.ArgumentParser(prog=f"insight run {job}", description=description)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    setup_logging()
+    try:
+        as_of = parse_as_of(args.as_of)
+        cfg = load_config(args.env, lake=args.lake, overrides=args.conf)
+        run = JobRun(job, cfg, build_spark(cfg), as_of)
+        run.salt  # noqa: B018 - fail at start-up, not mid-job, when the salt is missing
+    except InsightError as exc:
+        log.error("%s: %s", job, exc)
+        return 2
+    log.info("%s: run %s, as_of %s, env %s, lake %s", job, run.run_id, as_of, cfg.env, cfg.lake)
+    t0 = time.monotonic()
+    try:
+        body(run)
+    except InsightError as exc:
+        log.error("%s failed: %s", job, exc)
+        _record_failure(run, t0, exc)
+        return 2
+    except Exception as exc:
+        log.exception("%s failed unexpectedly", job)
+        _record_failure(run, t0, exc)
+        return 1
+    log.info("%s: done in %.1fs", job, time.monotonic() - t0)
+    return 0
+
+
+def _record_failure(run: JobRun, t0: float, exc: BaseException) -> None:
+    entry = run.entry(
+        None, FAILED, started_at=run.started_at, seconds=time.monotonic() - t0,
+        message=str(exc)[:2000],
+    )  # fmt: skip
+    try:
+        run.record([entry])
+    except Exception:  # the ledger itself may be what broke; the log still has the error
+        log.exception("could not record the failure in %s", tables.RUN_LEDGER)

@@ -1,0 +1,176 @@
+"""Where every table lives and the few writes jobs do: append, MERGE, create.
+
+Tables live at <lake>/<layer>/<name> as Delta and are registered in the Spark catalog as
+`<layer>.<name>`. This module is the only place that knows paths; library functions
+elsewhere take and return DataFrames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("bronze", "silver", "gold", "quarantine", "ops")
+
+
+@dataclass(frozen=True)
+class Table:
+    layer: str
+    name: str
+
+    def __post_init__(self) -> None:
+        if self.layer not in LAYERS:
+            raise ValueError(f"unknown layer {self.layer!r}; layers are {', '.join(LAYERS)}")
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.layer}.{self.name}"
+
+    def path(self, lake: str) -> str:
+        return f"{lake}/{self.layer}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.qualified
+
+
+def bronze(entity: str) -> Table:
+    return Table("bronze", entity)
+
+
+def silver(entity: str) -> Table:
+    return Table("silver", entity)
+
+
+def quarantine(entity: str) -> Table:
+    return Table("quarantine", entity)
+
+
+RUN_LEDGER = Table("ops", "run_ledger")
+DQ_RESULTS = Table("ops", "dq_results")
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    inserted: int
+    updated: int
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+def exists(spark: SparkSession, table: Table, lake: str) -> bool:
+    return DeltaTable.isDeltaTable(spark, table.path(lake))
+
+
+def read(spark: SparkSession, table: Table, lake: str) -> DataFrame:
+    return spark.read.format("delta").load(table.path(lake))
+
+
+def register(spark: SparkSession, table: Table, lake: str) -> None:
+    """Make `layer.name` in the catalog point at the table's folder in this lake."""
+    path = table.path(lake)
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.layer}")
+    if spark.catalog.tableExists(table.qualified):
+        location = (
+            spark.sql(f"DESCRIBE DETAIL {table.qualified}").select("location").first()[0] or ""
+        )
+        if location.rstrip("/").removeprefix("file:") == path.removeprefix("file:"):
+            return
+        # Registered for another lake (one catalog, several lakes): repoint it. The table
+        # is external, so dropping the catalog entry leaves its files alone.
+        spark.sql(f"DROP TABLE {table.qualified}")
+    spark.sql(f"CREATE TABLE IF NOT EXISTS {table.qualified} USING DELTA LOCATION '{path}'")
+
+
+def create_if_missing(
+    spark: SparkSession,
+    table: Table,
+    lake: str,
+    schema: StructType,
+    *,
+    partition_by: Sequence[str] = (),
+    comment: str | None = None,
+) -> None:
+    """Create an empty Delta table with this schema (column comments included)."""
+    builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(schema)
+    if partition_by:
+        builder = builder.partitionedBy(*partition_by)
+    if comment:
+        builder = builder.comment(comment)
+    builder.execute()
+    register(spark, table, lake)
+
+
+def append(
+    df: DataFrame,
+    table: Table,
+    lake: str,
+    *,
+    txn: tuple[str, int] | None = None,
+    partition_by: Sequence[str] = (),
+) -> None:
+    """Append rows. `txn` = (app id, version) makes a replayed streaming batch a no-op."""
+    writer = df.write.format("delta").mode("append")
+    if txn is not None:
+        writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(table.path(lake))
+    register(df.sparkSession, table, lake)
+
+
+def merge_latest(
+    spark: SparkSession,
+    updates: DataFrame,
+    table: Table,
+    lake: str,
+    *,
+    keys: Sequence[str],
+    version_col: str,
+) -> MergeCounts:
+    """Upsert `updates` (one row per key) so that the row with the latest version wins.
+
+    A row whose version is not newer than the stored one changes nothing, so re-running a
+    batch is a no-op.
+    """
+    target = DeltaTable.forPath(spark, table.path(lake))
+    on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+    (
+        target.alias("t")
+        .merge(updates.alias("s"), on)
+        .whenMatchedUpdateAll(condition=f"s.`{version_col}` > t.`{version_col}`")
+        .whenNotMatchedInsertAll()
+        .execute()
+    )
+    metrics = target.history(1).select("operation", "operationMetrics").first()
+    if metrics is None or metrics["operation"] != "MERGE":
+        raise RuntimeError(f"expected a MERGE commit on {table}, found {metrics}")
+    m = metrics["operationMetrics"]
+    return MergeCounts(
+        inserted=int(m.get("numTargetRowsInserted", 0)),
+        updated=int(m.get("numTargetRowsUpdated", 0)),
+    )
+
+
+def summarise(spark: SparkSession, lake: str) -> list[tuple[Table, int]]:
+    """Every Delta table of the lake (local lakes only) with its row count."""
+    from pathlib import Path
+
+    found = []
+    for layer in LAYERS:
+        folder = Path(lake) / layer
+        if not folder.is_dir():
+            continue
+        for child in sorted(folder.iterdir()):
+            table = Table(layer, child.name)
+            if (child / "_delta_log").is_dir():
+                found.append((table, read(spark, table, lake).count()))
+    return found
