@@ -83,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("job", choices=JOBS, metavar="JOB", help=f"one of: {', '.join(JOBS)}")
     run.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's flags")
+
+    sub.add_parser(
+        "submit-args",
+        help="print the spark-submit flags (jars) an env needs: spark-submit $(insight "
+        "submit-args --env cluster) jobs/all.py ...",
+        description="Print the --packages / --exclude-packages flags for spark-submit, from the "
+        "same config the jobs load (spark-submit starts the JVM before the job can add jars).",
+    ).add_argument("--env", default="local", help="environment config (default: local)")
     return parser
 
 
@@ -90,8 +98,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "submit-args":
+        return _submit_args(args.env)
     module = importlib.import_module(f"jobs.{args.job}")
     return module.main(args.job_args)
+
+
+def _submit_args(env: str) -> int:
+    import shlex
+
+    from insight.config import ConfigError, load_config
+    from insight.spark import submit_args
+
+    try:
+        cfg = load_config(env, lake="/unused")
+    except ConfigError as exc:
+        print(f"insight submit-args: {exc}", file=sys.stderr)
+        return 2
+    print(shlex.join(submit_args(cfg)))
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

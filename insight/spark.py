@@ -9,6 +9,7 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from insight.config import Config
+from insight.errors import InsightError
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,7 @@ def build_spark(cfg: Config) -> SparkSession:
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.spark.log_level)
+    _require_delta(spark, cfg)
     log.info(
         "Spark %s session %s (master %s, catalog %s)",
         spark.version,
@@ -88,6 +90,34 @@ def build_spark(cfg: Config) -> SparkSession:
         spark.conf.get("spark.sql.catalogImplementation", "in-memory"),
     )
     return spark
+
+
+def submit_args(cfg: Config) -> list[str]:
+    """The spark-submit flags that put this config's jars on the classpath.
+
+    Under spark-submit the JVM starts before our code runs, so `spark.jars.packages` set
+    by the builder comes too late: the jars must be named on the command line.
+    """
+    args = []
+    if cfg.spark.packages:
+        args += ["--packages", ",".join(cfg.spark.packages)]
+    if cfg.spark.excludes:
+        args += ["--exclude-packages", ",".join(cfg.spark.excludes)]
+    return args
+
+
+def _require_delta(spark: SparkSession, cfg: Config) -> None:
+    from py4j.java_gateway import JavaClass
+
+    # py4j resolves names with Spark's context class loader, which holds --packages jars;
+    # an unknown name comes back as a JavaPackage instead of a JavaClass.
+    if not isinstance(spark.sparkContext._jvm.io.delta.sql.DeltaSparkSessionExtension, JavaClass):
+        flags = " ".join(submit_args(cfg)) or "--packages io.delta:delta-spark_2.12:<version>"
+        raise InsightError(
+            "Delta Lake classes are not on the Spark classpath. Under spark-submit, jars must "
+            f"be given on the command line: spark-submit {flags} ... "
+            f"(`insight submit-args --env {cfg.env}` prints these flags)"
+        ) from None
 
 
 def warm_jars() -> None:

@@ -1,0 +1,120 @@
+"""The command line: help, and bad input that must fail clearly without writing tables."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from insight.cli import main
+from insight.generate import generate_lake
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def test_help_explains_the_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    assert "generate" in out and "run" in out and "bronze.*" in out
+
+
+def test_job_help_lists_the_common_flags(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "clean", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for flag in ("--env", "--lake", "--as-of", "--conf"):
+        assert flag in out
+
+
+def test_unknown_job_is_refused_with_the_choices(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "cleanse"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'cleanse' (choose from 'ingest', 'clean', 'all')" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--as-of", "2025-13-01"], "--as-of '2025-13-01' is not a date"),
+        (["--env", "prod"], "unknown env 'prod'"),
+        (["--conf", "spark.shuffle_partitons=3"], "spark.shuffle_partitons"),
+    ],
+)
+def test_bad_flags_exit_2_naming_the_problem(spark, lake, caplog, argv, message):
+    assert main(["run", "ingest", "--lake", lake, *argv]) == 2
+    assert message in caplog.text
+
+
+def test_missing_landing_folder_is_named(spark, lake, caplog):
+    assert main(["run", "ingest", "--lake", lake, "--as-of", "2025-12-31"]) == 2
+    assert f"landing folder not found: {lake}/landing" in caplog.text
+    assert not (Path(lake) / "bronze").exists()
+
+
+def test_clean_before_ingest_says_what_to_run(spark, lake, caplog):
+    Path(lake).mkdir()
+    assert main(["run", "clean", "--lake", lake, "--as-of", "2025-12-31"]) == 2
+    assert "run `insight run ingest` first" in caplog.text
+
+
+def test_missing_salt_outside_local_is_a_startup_error(spark, lake, caplog, monkeypatch):
+    monkeypatch.delenv("INSIGHT_PII_SALT")
+    assert main(["run", "ingest", "--env", "cluster", "--lake", lake, "--as-of", "2025-12-31"]) == 2
+    assert "INSIGHT_PII_SALT is not set" in caplog.text
+
+
+def test_generate_refuses_bad_arguments(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--lake", "x", "--customers", "0", "--seed", "1"])
+    assert exc.value.code == 2
+    assert "--customers: must be >= 1" in capsys.readouterr().err
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    env["PATH"] = f"{BIN}:{env['PATH']}"
+    return env
+
+
+@pytest.mark.integration
+def test_spark_submit_runs_the_jobs_and_the_catalog_survives_the_process(tmp_path):
+    """The spark-submit entry point works, and a later process sees the registered tables."""
+    lake = tmp_path / "lake"
+    generate_lake(lake, customers=40, seed=3, days=30, dirty_rate=0.05, workers=1)
+    jars = subprocess.run(
+        [str(BIN / "insight"), "submit-args", "--env", "local"], capture_output=True, text=True
+    )
+    assert jars.stdout.startswith("--packages io.delta:delta-spark_2.12:3.3.2"), jars.stderr
+    submit = [
+        str(BIN / "spark-submit"),
+        *jars.stdout.split(),
+        "--master", "local[2]",
+        "--conf", "spark.ui.enabled=false",
+        str(ROOT / "jobs" / "all.py"),
+        "--env", "local", "--lake", str(lake), "--as-of", "2025-12-31",
+        "--conf", "spark.shuffle_partitions=2",
+    ]  # fmt: skip
+    done = subprocess.run(submit, env=_env(), capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "silver.events" in done.stdout  # the final summary
+    query = (
+        "from insight.config import load_config; from insight.spark import build_spark; "
+        f"s = build_spark(load_config('local', lake='{lake}')); "
+        "print(sorted(r.tableName for r in s.sql('SHOW TABLES IN silver').collect())); "
+        "print(s.table('silver.customers').count())"
+    )
+    later = subprocess.run(
+        [sys.executable, "-c", query], env=_env(), capture_output=True, text=True, timeout=600
+    )
+    assert later.returncode == 0, later.stderr[-3000:]
+    names, count = later.stdout.strip().splitlines()[-2:]
+    assert names == "['customers', 'events', 'products', 'reviews']"
+    assert int(count) > 30
