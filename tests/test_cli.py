@@ -37,7 +37,8 @@ def test_unknown_job_is_refused_with_the_choices(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["run", "cleanse"])
     assert exc.value.code == 2
-    assert "invalid choice: 'cleanse' (choose from 'ingest', 'clean', 'all')" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "invalid choice: 'cleanse' (choose from 'ingest', 'clean', 'all')" in err
 
 
 @pytest.mark.parametrize(
