@@ -138,7 +138,12 @@ def _generate(args: argparse.Namespace) -> int:
     except (ValueError, FileExistsError) as exc:
         log.error("generate: %s", exc)
         return 2
-    print(summary)
+    dirty = sum(summary.dirty.values())
+    print(f"Landing zone: {summary.landing}   (hidden truth for evaluation: {summary.truth})")
+    for entity, n in summary.records.items():
+        print(f"  {entity:<10} {n:>12,} records")
+    kinds = len(summary.dirty)
+    print(f"  {dirty:,} injected bad records of {kinds} kinds; written in {summary.seconds:.1f}s")
     return 0
 
 

@@ -74,20 +74,30 @@ def read(spark: SparkSession, table: Table, lake: str) -> DataFrame:
     return spark.read.format("delta").load(table.path(lake))
 
 
+# (session, table, path) already registered by this process: saves a catalog lookup and a
+# DESCRIBE DETAIL on every append.
+_registered: set[tuple[str, str, str]] = set()
+
+
 def register(spark: SparkSession, table: Table, lake: str) -> None:
     """Make `layer.name` in the catalog point at the table's folder in this lake."""
     path = table.path(lake)
+    memo = (spark.sparkContext.applicationId, table.qualified, path)
+    if memo in _registered:
+        return
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.layer}")
     if spark.catalog.tableExists(table.qualified):
         location = (
             spark.sql(f"DESCRIBE DETAIL {table.qualified}").select("location").first()[0] or ""
         )
         if location.rstrip("/").removeprefix("file:") == path.removeprefix("file:"):
+            _registered.add(memo)
             return
         # Registered for another lake (one catalog, several lakes): repoint it. The table
         # is external, so dropping the catalog entry leaves its files alone.
         spark.sql(f"DROP TABLE {table.qualified}")
     spark.sql(f"CREATE TABLE IF NOT EXISTS {table.qualified} USING DELTA LOCATION '{path}'")
+    _registered.add(memo)
 
 
 def create_if_missing(

@@ -58,11 +58,13 @@ def test_csv_rows_with_too_few_or_too_many_cells_are_flagged(spark):
             "C2,Bob,1990-01-01",
             "C3,Eve,1990-01-01,2025-01-01T00:00:00Z,extra",
             'C4,"say ""hi""",1991-13-01,2025-01-01T00:00:00Z',
+            "C5,Eve,1990-01-01,2025-01-01T00:00:00Z,",  # an empty trailing cell is a cell
+            '"C6","a,b",1990-01-01,',  # quoted commas are not separators; last cell empty
         )
         .transform(parse_csv_lines, fields, {"born": "date", "updated_at": "timestamp"})
         .collect()
     )
-    assert [r._parse_ok for r in rows] == [True, False, False, True]
+    assert [r._parse_ok for r in rows] == [True, False, False, True, False, True]
     assert (rows[0].name, rows[0].born) == ("Müller, Anna", date(1980, 2, 29))
     assert (rows[3].name, rows[3].born, rows[3].born_raw) == ('say "hi"', None, "1991-13-01")
 

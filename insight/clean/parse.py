@@ -16,7 +16,6 @@ from pyspark.sql import functions as F
 from insight.columns import PARSE_OK, RAW, RAW_SUFFIX, UTF8_OK
 
 _CORRUPT = "_corrupt"
-_EXTRA = "_extra"
 
 # Strict literal shapes: Spark's lenient casts would turn "1.5" into the int 1.
 TYPE_PATTERNS = {
@@ -67,10 +66,10 @@ def parse_csv_lines(
 ) -> DataFrame:
     """Parse one CSV record per row (no header) into the given fields.
 
-    A PERMISSIVE CSV parser pads short rows and drops extra cells, so both are detected
-    here: the last field must be present and no cell may follow it.
+    A PERMISSIVE CSV parser pads short rows and drops extra cells, so the cells are
+    counted here: a row must have exactly one cell per field.
     """
-    schema = ", ".join(f"`{f}` STRING" for f in [*fields, _EXTRA])
+    schema = ", ".join(f"`{f}` STRING" for f in fields)
     parsed = df.withColumnRenamed(value_col, RAW).withColumn(
         # nullValue other than "" keeps an empty trailing cell visible as an extra cell.
         "_csv",
@@ -78,7 +77,10 @@ def parse_csv_lines(
             F.col(RAW), schema, {"escape": '"', "mode": "PERMISSIVE", "nullValue": "\u0000"}
         ),
     )
-    ok = F.col(f"_csv.{fields[-1]}").isNotNull() & F.col(f"_csv.{_EXTRA}").isNull()
+    # Count cells outside quoted sections: a parser pads short rows with nulls and an empty
+    # trailing cell reads as null, so neither can be told apart from the parsed struct.
+    unquoted = F.regexp_replace(F.col(RAW), r'"([^"]|"")*"', "")
+    ok = F.size(F.split(unquoted, ",", -1)) == len(fields)
     return _finish(parsed, fields, types, "_csv", ok)
 
 

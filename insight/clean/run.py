@@ -145,8 +145,6 @@ def clean_batch(
 ) -> BatchCounts:
     spark, lake, entity = run.spark, run.lake, spec.entity
     started, t0 = utc_now(), time.monotonic()
-    batch_ids = sorted(r[0] for r in batch.df.select(C.BATCH_ID).distinct().collect())
-    batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
     row_rules, output_rules = suite_rules(suite, ROW), suite_rules(suite, OUTPUT)
 
     staged = (
@@ -156,6 +154,8 @@ def clean_batch(
     )
     try:
         rows_in = staged.count()
+        batch_ids = sorted(r[0] for r in staged.select(C.BATCH_ID).distinct().collect())
+        batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
         t_gx = time.monotonic()
         row_results = gx.validate(
             staged, suite, row_rules, params, result_format=run.cfg.quality.result_format
