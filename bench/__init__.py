@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<stage>`; JSON in bench/results/ plus a readable table."""

@@ -1,0 +1,149 @@
+"""Benchmark the clean stage (bronze -> silver + quarantine) at two scales, side by side
+with the same cleaning in a single pandas process on the same landing files.
+
+    python -m bench.clean [--customers 2000,25000]   (make bench-clean)
+
+Writes bench/results/clean.json and bench/results/clean.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+from bench.common import RESULTS, machine, table, write_results
+from bench.peers.pandas_clean import clean_lake
+from insight import tables
+from insight.clean.entities import rule_params
+from insight.config import load_config
+from insight.generate import generate_lake
+from insight.pii import load_salt
+from insight.spark import build_spark
+from jobs import clean, ingest
+
+AS_OF = "2025-12-31"
+SEED = 42
+log = logging.getLogger("bench.clean")
+
+
+def _fresh_lake(work: Path, customers: int) -> Path:
+    """A generated landing zone (kept between runs) with no tables yet."""
+    lake = work / f"clean-{customers}"
+    if not (lake / "truth" / "manifest.json").exists():
+        shutil.rmtree(lake, ignore_errors=True)
+        generate_lake(lake, customers=customers, seed=SEED, days=365, dirty_rate=0.02)
+    for derived in ("bronze", "silver", "quarantine", "ops", "_checkpoints", "_catalog", "pandas"):
+        shutil.rmtree(lake / derived, ignore_errors=True)
+    return lake
+
+
+def run_scale(work: Path, customers: int) -> dict:
+    lake = _fresh_lake(work, customers)
+    args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
+    t0 = time.monotonic()
+    assert ingest.main(args) == 0, "ingest failed"
+    ingest_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    assert clean.main(args) == 0, "clean failed"
+    clean_s = time.monotonic() - t0
+
+    cfg = load_config("local", lake=str(lake))
+    spark = build_spark(cfg)
+    ledger = tables.read(spark, tables.RUN_LEDGER, str(lake)).where(
+        "job = 'clean' AND status = 'ok'"
+    )
+    agg = ledger.groupBy().sum("rows_in", "validation_seconds").first()
+    rows_in, gx_s = int(agg[0]), float(agg[1])
+    spark_counts = {
+        e: {
+            "silver": tables.read(spark, tables.silver(e), str(lake)).count(),
+            "quarantined": tables.read(spark, tables.quarantine(e), str(lake)).count(),
+        }
+        for e in ("customers", "products", "events", "reviews")
+    }
+
+    clean_cfg = cfg.clean
+    params = rule_params(
+        as_of=date.fromisoformat(AS_OF), max_history_days=clean_cfg.max_history_days,
+        max_price=clean_cfg.max_price, max_quantity=clean_cfg.max_quantity,
+        max_text_length=clean_cfg.max_text_length, min_birth_year=clean_cfg.min_birth_year,
+        min_age_years=clean_cfg.min_age_years, currencies=list(clean_cfg.fx_to_base),
+    )  # fmt: skip
+    salt = load_salt(cfg.pii.salt_env, allow_dev_salt=True)
+    t0 = time.monotonic()
+    pandas_counts = clean_lake(
+        lake, lake / "pandas", salt=salt, fx=clean_cfg.fx_to_base, params=params
+    )
+    pandas_s = time.monotonic() - t0
+    pandas_rows = sum(c["rows_in"] for c in pandas_counts.values())
+    agree = all(
+        spark_counts[e][k] == pandas_counts[e][k]
+        for e in spark_counts
+        for k in ("silver", "quarantined")
+    )
+    return {
+        "customers": customers,
+        "rows_in": rows_in,
+        "events": spark_counts["events"]["silver"] + spark_counts["events"]["quarantined"],
+        "ingest_seconds": round(ingest_s, 2),
+        "clean_seconds": round(clean_s, 2),
+        "rows_per_second": round(rows_in / clean_s, 1),
+        "gx_seconds": round(gx_s, 2),
+        "gx_share": round(gx_s / clean_s, 3),
+        "pandas_seconds": round(pandas_s, 2),
+        "pandas_rows_in": pandas_rows,
+        "pandas_rows_per_second": round(pandas_rows / pandas_s, 1),
+        "spark_over_pandas": round((rows_in / clean_s) / (pandas_rows / pandas_s), 3),
+        "same_result_as_pandas": agree,
+        "counts": {"spark": spark_counts, "pandas": pandas_counts},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--customers", default="2000,25000", help="scales, comma-separated")
+    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    args = parser.parse_args(argv)
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    # Warm-up on a tiny lake, not reported: JVM start, jar loading, JIT and the GX context
+    # would otherwise be charged to whichever scale runs first.
+    run_scale(work, 100)
+    results = [run_scale(work, int(n)) for n in args.customers.split(",")]
+    payload = {
+        "stage": "clean",
+        "what": "bronze -> silver + quarantine (parse, type, normalise, HMAC, GX + routing, "
+        "dedup MERGE) vs the same cleaning in one pandas process on the same landing files",
+        "aims": {"gx_share_at_most": 0.25, "spark_beats_pandas_at_largest_scale": True},
+        "machine": machine(),
+        "config": {"env": "local", "master": "local[2]", "as_of": AS_OF, "seed": SEED},
+        "scales": results,
+    }
+    write_results("clean", payload)
+    md = table(
+        results,
+        [
+            ("customers", "customers"),
+            ("rows_in", "rows in"),
+            ("clean_seconds", "Spark clean s"),
+            ("rows_per_second", "Spark rows/s"),
+            ("gx_share", "GX share"),
+            ("pandas_seconds", "pandas s"),
+            ("pandas_rows_per_second", "pandas rows/s"),
+            ("spark_over_pandas", "Spark / pandas"),
+            ("same_result_as_pandas", "same result"),
+        ],
+    )
+    (RESULTS / "clean.md").write_text(f"# Clean stage benchmark\n\n{md}\n")
+    print(md)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

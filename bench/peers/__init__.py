@@ -1,0 +1,1 @@
+"""Peer implementations run side by side with ours on the same input."""
