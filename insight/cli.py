@@ -56,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
         "lines) under DIR/landing, and the hidden truth used for evaluation under DIR/truth. "
         "Deterministic for a seed.",
     )
-    gen.add_argument("--lake", required=True, help="lake folder to create landing/ and truth/ in")
+    gen.add_argument("--env", default="local", help="environment config (default: local)")
+    gen.add_argument(
+        "--lake", help="lake folder to create landing/ and truth/ in (default: the env's lake)"
+    )
     gen.add_argument("--customers", type=_positive_int, required=True, help="number of customers")
     gen.add_argument("--seed", type=int, required=True, help="random seed (same seed, same files)")
     gen.add_argument("--days", type=_positive_int, default=365, help="days of history (365)")
@@ -120,13 +123,22 @@ def _submit_args(env: str) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from insight.config import ConfigError, load_config
     from insight.generate import DEFAULT_END_DATE, generate_lake
     from insight.runtime import setup_logging
 
     setup_logging()
     try:
+        lake = load_config(args.env, lake=args.lake).lake
+    except ConfigError as exc:
+        log.error("generate: %s", exc)
+        return 2
+    if "://" in lake or lake.startswith("dbfs:"):
+        log.error("generate: writes to a local folder; %s is not one (use --lake DIR)", lake)
+        return 2
+    try:
         summary = generate_lake(
-            args.lake,
+            lake,
             customers=args.customers,
             seed=args.seed,
             days=args.days,

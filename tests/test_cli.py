@@ -119,3 +119,12 @@ def test_spark_submit_runs_the_jobs_and_the_catalog_survives_the_process(tmp_pat
     names, count = later.stdout.strip().splitlines()[-2:]
     assert names == "['customers', 'events', 'products', 'reviews']"
     assert int(count) > 30
+
+
+def test_generate_writes_a_lake_and_refuses_to_mix_two(tmp_path, capsys, caplog):
+    argv = ["generate", "--lake", str(tmp_path), "--customers", "20", "--seed", "1"]
+    assert main([*argv, "--days", "30", "--workers", "1"]) == 0
+    out = capsys.readouterr().out
+    assert f"Landing zone: {tmp_path}/landing" in out and "events" in out
+    assert main([*argv, "--workers", "1"]) == 2
+    assert str(tmp_path / "landing") in caplog.text
