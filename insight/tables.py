@@ -145,13 +145,23 @@ def merge_latest(
     *,
     keys: Sequence[str],
     version_col: str,
+    txn: tuple[str, int] | None = None,
 ) -> MergeCounts:
     """Upsert `updates` (one row per key) so that the row with the latest version wins.
 
     A row whose version is not newer than the stored one changes nothing, so re-running a
-    batch is a no-op.
+    batch is a no-op. Into an empty table (a first load) the rows are appended, which is
+    the same result without joining against nothing.
     """
     target = DeltaTable.forPath(spark, table.path(lake))
+    detail = target.detail().select("numFiles", "partitionColumns").first()
+    if detail["numFiles"] == 0:
+        # One file per partition value rather than one per task and value. `txn` keeps a
+        # replayed streaming batch from appending twice (MERGE needs no such guard).
+        if detail["partitionColumns"]:
+            updates = updates.repartition(*detail["partitionColumns"])
+        append(updates, table, lake, txn=txn)
+        return MergeCounts(inserted=_last_commit_rows(target), updated=0)
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
     (
         target.alias("t")
@@ -168,6 +178,19 @@ def merge_latest(
         inserted=int(m.get("numTargetRowsInserted", 0)),
         updated=int(m.get("numTargetRowsUpdated", 0)),
     )
+
+
+def is_empty(spark: SparkSession, table: Table, lake: str) -> bool:
+    """True if the Delta table has no data files (cheap: read from the log)."""
+    detail = DeltaTable.forPath(spark, table.path(lake)).detail().select("numFiles").first()
+    return detail is None or detail[0] == 0
+
+
+def _last_commit_rows(target: DeltaTable) -> int:
+    last = target.history(1).select("operation", "operationMetrics").first()
+    if last["operation"] != "WRITE":
+        raise RuntimeError(f"expected an append commit, found {last['operation']}")
+    return int(last["operationMetrics"].get("numOutputRows", 0))
 
 
 def summarise(spark: SparkSession, lake: str) -> list[tuple[Table, int]]:

@@ -191,13 +191,15 @@ def clean_batch(
                 "nothing was written (see ops.dq_results)"
             )
 
-        target = tables.read(spark, tables.silver(entity), lake)
-        stale = (
-            silver_rows.alias("s")
-            .join(target.alias("t"), spec.key)
-            .where(F.col(f"t.{spec.version_col}") >= F.col(f"s.{spec.version_col}"))
-            .count()
-        )
+        stale = 0
+        if not tables.is_empty(spark, tables.silver(entity), lake):
+            target = tables.read(spark, tables.silver(entity), lake)
+            stale = (
+                silver_rows.alias("s")
+                .join(target.alias("t"), spec.key)
+                .where(F.col(f"t.{spec.version_col}") >= F.col(f"s.{spec.version_col}"))
+                .count()
+            )
         quarantine_table = tables.quarantine(entity)
         tables.append(
             quarantine_rows, quarantine_table, lake, txn=batch.txn(quarantine_table.qualified)
@@ -205,6 +207,7 @@ def clean_batch(
         merged = tables.merge_latest(
             spark, silver_rows, tables.silver(entity), lake,
             keys=[spec.key], version_col=spec.version_col,
+            txn=batch.txn(tables.silver(entity).qualified),
         )  # fmt: skip
         counts = BatchCounts(
             rows_in=rows_in,
