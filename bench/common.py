@@ -58,3 +58,17 @@ def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     sep = "|" + "|".join("---" for _ in columns) + "|"
     body = ["| " + " | ".join(fmt(r.get(k, "")) for k, _ in columns) + " |" for r in rows]
     return "\n".join([head, sep, *body])
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def update_readme(name: str, markdown: str) -> None:
+    """Replace the README text between <!-- bench:NAME --> and <!-- /bench:NAME -->."""
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    text = README.read_text()
+    if start not in text or end not in text:
+        raise ValueError(f"README.md has no {start} ... {end} section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    README.write_text(f"{head}{start}\n{markdown}\n{end}{tail}")
