@@ -48,6 +48,8 @@ def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     """A Markdown table: columns are (key, header); floats get thousands separators."""
 
     def fmt(v: object) -> str:
+        if isinstance(v, bool):
+            return "yes" if v else "no"
         if isinstance(v, float):
             return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
         if isinstance(v, int):
