@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--customers", default="2000,25000", help="scales, comma-separated")
+    parser.add_argument("--customers", default="2000,25000,100000", help="scales, comma-separated")
     parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
     parser.add_argument(
         "--render", action="store_true", help="only re-render clean.md and README from clean.json"
