@@ -145,7 +145,6 @@ def _generate(args: argparse.Namespace) -> int:
             dirty_rate=args.dirty_rate,
             end_date=args.end_date or DEFAULT_END_DATE,
             workers=args.workers,
-            progress=log.info,
         )
     except (ValueError, FileExistsError) as exc:
         log.error("generate: %s", exc)
