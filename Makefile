@@ -31,6 +31,7 @@ setup: $(STAMP)
 $(STAMP): setup.py constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	@command -v java >/dev/null || { echo "java not found: install a JDK 17"; exit 1; }
+	@command -v g++ >/dev/null || { echo "g++ not found: Horovod builds from source (gcc <= 12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q pip==24.3.1 setuptools==69.5.1 wheel==0.45.1
 	$(BIN)/pip install -c constraints.txt -e ".[nlp,dl,dev]"
