@@ -156,6 +156,10 @@ def clean_batch(
         rows_in = staged.count()
         batch_ids = sorted(r[0] for r in staged.select(C.BATCH_ID).distinct().collect())
         batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
+        log.info(
+            "clean %s, %s: %d rows staged (%.1fs); validating with GX",
+            entity, batch_label, rows_in, time.monotonic() - t0,
+        )  # fmt: skip
         t_gx = time.monotonic()
         row_results = gx.validate(
             staged, suite, row_rules, params, result_format=run.cfg.quality.result_format
@@ -200,6 +204,10 @@ def clean_batch(
                 .where(F.col(f"t.{spec.version_col}") >= F.col(f"s.{spec.version_col}"))
                 .count()
             )
+        log.info(
+            "clean %s, %s: %d rows pass, %d unique; writing silver and quarantine",
+            entity, batch_label, n_good, n_unique,
+        )  # fmt: skip
         quarantine_table = tables.quarantine(entity)
         tables.append(
             quarantine_rows, quarantine_table, lake, txn=batch.txn(quarantine_table.qualified)
