@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.common import RESULTS, machine, table, update_readme, write_results
 from bench.peers.pandas_clean import clean_lake
 from insight import tables
-from insight.clean.entities import rule_params
+from insight.clean.run import clean_params
 from insight.config import load_config
 from insight.generate import generate_lake
 from insight.pii import load_salt
@@ -67,17 +67,11 @@ def run_scale(work: Path, customers: int) -> dict:
         for e in ("customers", "products", "events", "reviews")
     }
 
-    clean_cfg = cfg.clean
-    params = rule_params(
-        as_of=date.fromisoformat(AS_OF), max_history_days=clean_cfg.max_history_days,
-        max_price=clean_cfg.max_price, max_quantity=clean_cfg.max_quantity,
-        max_text_length=clean_cfg.max_text_length, min_birth_year=clean_cfg.min_birth_year,
-        min_age_years=clean_cfg.min_age_years, currencies=list(clean_cfg.fx_to_base),
-    )  # fmt: skip
+    params = clean_params(cfg.clean, date.fromisoformat(AS_OF))
     salt = load_salt(cfg.pii.salt_env, allow_dev_salt=True)
     t0 = time.monotonic()
     pandas_counts = clean_lake(
-        lake, lake / "pandas", salt=salt, fx=clean_cfg.fx_to_base, params=params
+        lake, lake / "pandas", salt=salt, fx=cfg.clean.fx_to_base, params=params
     )
     pandas_s = time.monotonic() - t0
     pandas_rows = sum(c["rows_in"] for c in pandas_counts.values())

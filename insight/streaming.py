@@ -41,11 +41,13 @@ def process_available(
     spark = stream.sparkSession
     errors: list[BaseException] = []
     count = 0
+    writer_id: str | None = None
 
     def on_batch(df: DataFrame, epoch: int) -> None:
-        nonlocal count
+        nonlocal count, writer_id
         try:
-            handle(Batch(df, epoch, _checkpoint_id(spark, checkpoint, name)))
+            writer_id = writer_id or _checkpoint_id(spark, checkpoint, name)
+            handle(Batch(df, epoch, writer_id))
             count += 1
         except BaseException as exc:  # keep the Python error; Spark would wrap it
             errors.append(exc)

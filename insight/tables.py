@@ -125,14 +125,11 @@ def append(
     lake: str,
     *,
     txn: tuple[str, int] | None = None,
-    partition_by: Sequence[str] = (),
 ) -> None:
     """Append rows. `txn` = (app id, version) makes a replayed streaming batch a no-op."""
     writer = df.write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
-    if partition_by:
-        writer = writer.partitionBy(*partition_by)
     writer.save(table.path(lake))
     register(df.sparkSession, table, lake)
 

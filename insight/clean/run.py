@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -18,6 +20,7 @@ from pyspark.sql import functions as F
 from insight import columns as C
 from insight import landing as L
 from insight import tables
+from insight.clean import schemas
 from insight.clean.dedup import latest_per_key
 from insight.clean.entities import (
     CLEAN_ORDER,
@@ -28,8 +31,9 @@ from insight.clean.entities import (
     stage,
     to_quarantine,
 )
+from insight.config import CleanConfig
 from insight.errors import DataQualityError, InsightError, InvariantError
-from insight.ops.ledger import NOTHING_NEW, OK
+from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK
 from insight.quality import gx
 from insight.quality.rules import OUTPUT, ROW, load_suite, suite_rules, with_failed_rules
 from insight.runtime import JobRun, utc_now
@@ -62,6 +66,8 @@ def clean_all(run: JobRun) -> None:
             f"nothing to clean: no bronze tables under {run.lake}/bronze "
             "(run `insight run ingest` first)"
         )
+    tables.create_if_missing(run.spark, tables.DQ_RESULTS, run.lake, gx.DQ_RESULTS_SCHEMA)
+    tables.create_if_missing(run.spark, tables.RUN_LEDGER, run.lake, LEDGER_SCHEMA)
     for entity in CLEAN_ORDER:
         if entity in present:
             clean_entity(run, SPECS[entity])
@@ -70,9 +76,6 @@ def clean_all(run: JobRun) -> None:
 
 
 def _ensure_tables(run: JobRun, spec: EntitySpec) -> None:
-    from insight.clean import schemas
-    from insight.ops.ledger import LEDGER_SCHEMA
-
     spark, lake = run.spark, run.lake
     tables.create_if_missing(
         spark, tables.silver(spec.entity), lake, spec.schema,
@@ -82,8 +85,6 @@ def _ensure_tables(run: JobRun, spec: EntitySpec) -> None:
         spark, tables.quarantine(spec.entity), lake, schemas.QUARANTINE,
         comment=f"{spec.entity} rows that failed a quality rule, with the rules and reason",
     )  # fmt: skip
-    tables.create_if_missing(spark, tables.DQ_RESULTS, lake, gx.DQ_RESULTS_SCHEMA)
-    tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
 
 
 def _reference(run: JobRun, entity: str, key: str) -> DataFrame:
@@ -93,12 +94,10 @@ def _reference(run: JobRun, entity: str, key: str) -> DataFrame:
     return run.spark.createDataFrame([], f"{key} string")
 
 
-def clean_entity(run: JobRun, spec: EntitySpec) -> None:
-    _ensure_tables(run, spec)
-    suite = load_suite(spec.suite)
-    clean = run.cfg.clean
-    params = rule_params(
-        as_of=run.as_of,
+def clean_params(clean: CleanConfig, as_of: date) -> dict[str, Any]:
+    """The suites' {"$PARAMETER": ...} values for this config and business date."""
+    return rule_params(
+        as_of=as_of,
         max_history_days=clean.max_history_days,
         max_price=clean.max_price,
         max_quantity=clean.max_quantity,
@@ -107,6 +106,12 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
         min_age_years=clean.min_age_years,
         currencies=list(clean.fx_to_base),
     )
+
+
+def clean_entity(run: JobRun, spec: EntitySpec) -> None:
+    _ensure_tables(run, spec)
+    suite = load_suite(spec.suite)
+    params = clean_params(run.cfg.clean, run.as_of)
     refs = {}
     if spec.entity in (L.EVENTS, L.REVIEWS):
         refs = {
