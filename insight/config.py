@@ -21,6 +21,8 @@ from insight.errors import InsightError
 from insight.shipped import shipped_dir
 
 ENVS = ("local", "cluster", "databricks")
+# Sentiment model candidates the nlp job knows how to train (insight.nlp.sentiment).
+SENTIMENT_CANDIDATES = ("word2vec_classifierdl", "vivekn", "minilm_classifierdl")
 
 
 class ConfigError(InsightError, ValueError):
@@ -36,6 +38,8 @@ class SparkConfig:
     ui_enabled: bool
     packages: tuple[str, ...]
     excludes: tuple[str, ...]
+    jar_files: tuple[str, ...]
+    jar_repository: str
     local_catalog: bool
     log_level: str
     extra: dict[str, str] = field(default_factory=dict)
@@ -71,6 +75,44 @@ class QualityConfig:
 
 
 @dataclass(frozen=True)
+class MlflowConfig:
+    tracking_uri: str | None
+    experiment_prefix: str
+
+
+@dataclass(frozen=True)
+class AlertConfig:
+    recent_days: int
+    baseline_days: int
+    min_recent_reviews: int
+    min_increase: float
+    min_ratio: float
+
+
+@dataclass(frozen=True)
+class NlpConfig:
+    model_name: str
+    candidates: tuple[str, ...]
+    minilm_dir: str
+    holdout_share: float
+    seed: int
+    word2vec_dim: int
+    max_epochs: int
+    learning_rate: float
+    batch_size: int
+    max_text_chars: int
+    min_letters: int
+    min_latin_share: float
+    keyphrases_per_review: int
+    top_keyphrases: int
+    topics: int
+    lda_max_iter: int
+    vocab_size: int
+    min_doc_freq: int
+    alerts: AlertConfig
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     lake: str
@@ -79,6 +121,8 @@ class Config:
     ingest: IngestConfig
     clean: CleanConfig
     quality: QualityConfig
+    mlflow: MlflowConfig
+    nlp: NlpConfig
 
     def __post_init__(self) -> None:
         if self.clean.base_currency not in self.clean.fx_to_base:
@@ -91,9 +135,29 @@ class Config:
             "clean.max_history_days": self.clean.max_history_days,
             "clean.max_quantity": self.clean.max_quantity,
             "clean.max_text_length": self.clean.max_text_length,
+            "nlp.max_epochs": self.nlp.max_epochs,
+            "nlp.batch_size": self.nlp.batch_size,
+            "nlp.max_text_chars": self.nlp.max_text_chars,
+            "nlp.keyphrases_per_review": self.nlp.keyphrases_per_review,
+            "nlp.top_keyphrases": self.nlp.top_keyphrases,
+            "nlp.topics": self.nlp.topics,
+            "nlp.lda_max_iter": self.nlp.lda_max_iter,
+            "nlp.vocab_size": self.nlp.vocab_size,
+            "nlp.min_doc_freq": self.nlp.min_doc_freq,
+            "nlp.alerts.recent_days": self.nlp.alerts.recent_days,
+            "nlp.alerts.baseline_days": self.nlp.alerts.baseline_days,
         }.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
+        if not 0 < self.nlp.holdout_share < 1:
+            raise ConfigError(f"nlp.holdout_share must be between 0 and 1, got "
+                              f"{self.nlp.holdout_share}")
+        unknown = sorted(set(self.nlp.candidates) - set(SENTIMENT_CANDIDATES))
+        if unknown or not self.nlp.candidates:
+            raise ConfigError(
+                f"nlp.candidates: unknown candidate {unknown[0] if unknown else '(none)'!r}; "
+                f"choose from {', '.join(SENTIMENT_CANDIDATES)}"
+            )
         if self.quality.result_format not in ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"):
             raise ConfigError(
                 f"quality.result_format: unknown format {self.quality.result_format!r}"

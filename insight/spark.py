@@ -3,7 +3,10 @@ Delta SQL extension and catalog, and (locally) a persistent catalog under the la
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import urllib.request
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -22,8 +25,60 @@ def catalog_dir(lake: str) -> Path:
     return Path(lake) / "_catalog"
 
 
-def spark_settings(cfg: Config) -> dict[str, str]:
-    """Every spark.* setting the session gets, computed from config (no side effects)."""
+def jar_cache() -> Path:
+    """Where jars named in `spark.jar_files` are kept ($INSIGHT_JAR_CACHE to move it)."""
+    return Path(os.environ.get("INSIGHT_JAR_CACHE", "~/.cache/insight/jars")).expanduser()
+
+
+def jar_path(coordinate: str) -> Path:
+    """Local file of a `group:artifact:version` jar (where `fetch_jar` puts it)."""
+    try:
+        _group, artifact, version = coordinate.split(":")
+    except ValueError:
+        raise InsightError(
+            f"spark.jar_files: {coordinate!r} is not a Maven coordinate group:artifact:version"
+        ) from None
+    return jar_cache() / f"{artifact}-{version}.jar"
+
+
+def fetch_jar(coordinate: str, repository: str) -> Path:
+    """Download a Maven jar once, checked against the repository's SHA-1."""
+    target = jar_path(coordinate)
+    if target.exists():
+        return target
+    group, artifact, version = coordinate.split(":")
+    url = f"{repository.rstrip('/')}/{group.replace('.', '/')}/{artifact}/{version}/"
+    url += f"{artifact}-{version}.jar"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    log.info("fetching %s from %s", coordinate, url)
+    try:
+        with urllib.request.urlopen(url + ".sha1", timeout=60) as r:
+            expected = r.read().decode().split()[0]
+        digest = hashlib.sha1()
+        with urllib.request.urlopen(url, timeout=600) as r, partial.open("wb") as out:
+            while chunk := r.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except OSError as exc:
+        raise InsightError(f"could not download jar {coordinate} from {url}: {exc}") from exc
+    if digest.hexdigest() != expected:
+        partial.unlink()
+        raise InsightError(f"jar {coordinate} from {url} does not match its SHA-1; not used")
+    partial.rename(target)
+    return target
+
+
+def jar_files(cfg: Config) -> list[str]:
+    """Local paths of the config's `spark.jar_files`, downloading any that are missing."""
+    return [str(fetch_jar(c, cfg.spark.jar_repository)) for c in cfg.spark.jar_files]
+
+
+def spark_settings(cfg: Config, jars: list[str] | None = None) -> dict[str, str]:
+    """Every spark.* setting the session gets, computed from config (no side effects).
+
+    `jars` are local jar files for `spark.jars` (see `jar_files`).
+    """
     s = cfg.spark
     settings = {
         "spark.app.name": s.app_name,
@@ -47,6 +102,8 @@ def spark_settings(cfg: Config) -> dict[str, str]:
         settings["spark.jars.packages"] = ",".join(s.packages)
     if s.excludes:
         settings["spark.jars.excludes"] = ",".join(s.excludes)
+    if jars:
+        settings["spark.jars"] = ",".join(jars)
     if s.local_catalog:
         home = catalog_dir(cfg.lake)
         metastore = home / "metastore_db"
@@ -75,7 +132,7 @@ def build_spark(cfg: Config) -> SparkSession:
     if cfg.spark.local_catalog:
         catalog_dir(cfg.lake).mkdir(parents=True, exist_ok=True)
     builder = SparkSession.builder
-    for key, value in spark_settings(cfg).items():
+    for key, value in spark_settings(cfg, jar_files(cfg)).items():
         builder = builder.config(key, value)
     if cfg.spark.local_catalog:
         builder = builder.enableHiveSupport()
@@ -103,6 +160,8 @@ def submit_args(cfg: Config) -> list[str]:
         args += ["--packages", ",".join(cfg.spark.packages)]
     if cfg.spark.excludes:
         args += ["--exclude-packages", ",".join(cfg.spark.excludes)]
+    if cfg.spark.jar_files:
+        args += ["--jars", ",".join(jar_files(cfg))]
     return args
 
 
@@ -121,7 +180,8 @@ def _require_delta(spark: SparkSession, cfg: Config) -> None:
 
 
 def warm_jars() -> None:
-    """Resolve the Maven jars of the local config into ~/.ivy2 (used by `make setup`)."""
+    """Resolve the Maven jars of the local config into ~/.ivy2 and the jar cache (used by
+    `make setup`)."""
     from insight.config import load_config
 
     cfg = load_config("local", lake="/tmp/insight-warm", overrides=["spark.local_catalog=false"])

@@ -1,7 +1,21 @@
 """The one session builder: settings per env, and the jars it brings really load."""
 
+import hashlib
+import http.server
+import threading
+
+import pytest
+
 from insight.config import load_config
-from insight.spark import DELTA_CATALOG, DELTA_EXTENSION, spark_settings, submit_args
+from insight.errors import InsightError
+from insight.spark import (
+    DELTA_CATALOG,
+    DELTA_EXTENSION,
+    fetch_jar,
+    jar_path,
+    spark_settings,
+    submit_args,
+)
 
 
 def test_local_settings_keep_the_catalog_under_the_lake(tmp_path):
@@ -31,6 +45,52 @@ def test_databricks_brings_no_jars_and_submit_args_follow_config():
     assert submit_args(cfg) == []
     local = submit_args(load_config("local", lake="/tmp/x"))
     assert local[0] == "--packages" and local[2] == "--exclude-packages"
+    assert local[4] == "--jars" and local[5].endswith("tensorflow-cpu_2.12-0.3.3.jar")
+
+
+@pytest.fixture()
+def maven_repo(tmp_path):
+    """A real HTTP server serving a Maven layout with one jar and its SHA-1."""
+    root = tmp_path / "repo"
+    folder = root / "org/example/tiny/1.0"
+    folder.mkdir(parents=True)
+    body = b"PK not really a jar"
+    (folder / "tiny-1.0.jar").write_bytes(body)
+    (folder / "tiny-1.0.jar.sha1").write_text(hashlib.sha1(body).hexdigest() + "  tiny-1.0.jar")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *a, **kw):
+            super().__init__(*a, directory=str(root), **kw)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", folder
+    server.shutdown()
+
+
+def test_jar_files_are_fetched_once_and_checked(maven_repo, tmp_path, monkeypatch):
+    url, folder = maven_repo
+    monkeypatch.setenv("INSIGHT_JAR_CACHE", str(tmp_path / "cache"))
+    got = fetch_jar("org.example:tiny:1.0", url)
+    assert got == jar_path("org.example:tiny:1.0") and got.read_bytes() == b"PK not really a jar"
+    (folder / "tiny-1.0.jar").unlink()  # a second call must not download again
+    assert fetch_jar("org.example:tiny:1.0", url) == got
+
+
+def test_a_corrupt_or_missing_jar_is_refused_by_name(maven_repo, tmp_path, monkeypatch):
+    url, folder = maven_repo
+    monkeypatch.setenv("INSIGHT_JAR_CACHE", str(tmp_path / "cache"))
+    (folder / "tiny-1.0.jar").write_bytes(b"tampered")
+    with pytest.raises(InsightError, match="does not match its SHA-1"):
+        fetch_jar("org.example:tiny:1.0", url)
+    assert not jar_path("org.example:tiny:1.0").exists()
+    with pytest.raises(InsightError, match="org.example:absent:2.0"):
+        fetch_jar("org.example:absent:2.0", url)
+    with pytest.raises(InsightError, match="not a Maven coordinate"):
+        jar_path("tiny.jar")
 
 
 def test_conf_overrides_reach_spark(tmp_path):
