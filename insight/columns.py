@@ -71,3 +71,18 @@ TITLE = "title"
 REVIEW_TEXT = "review_text"
 REVIEW_TS = "review_ts"
 REVIEW_DATE = "review_date"
+
+# Gold: review insights and sentiment trends.
+SENTIMENT = "sentiment"  # positive / neutral / negative / unknown
+PROBABILITY = "probability"
+SENTIMENT_SCORE = "sentiment_score"
+TEXT_STATUS = "text_status"
+KEYPHRASES = "keyphrases"
+TOPIC_ID = "topic_id"
+TOPIC_WEIGHT = "topic_weight"
+MODEL_VERSION = "model_version"
+SCORED_AT = "scored_at"
+DAY = "day"
+WEEK_START = "week_start"
+LEVEL = "level"  # product or brand
+ENTITY_ID = "entity_id"  # the product id or brand name of a product/brand row

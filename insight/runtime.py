@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
+from typing import Any
 
 from pyspark.sql import SparkSession
 
@@ -93,6 +94,7 @@ class JobRun:
     as_of: date
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: datetime = field(default_factory=lambda: utc_now())
+    flags: dict[str, Any] = field(default_factory=dict)  # job-specific flags, e.g. retrain
 
     @property
     def lake(self) -> str:
@@ -153,20 +155,29 @@ class JobRun:
 
 
 def run_job(
-    job: str, body: Callable[[JobRun], None], argv: Sequence[str] | None, description: str
+    job: str,
+    body: Callable[[JobRun], None],
+    argv: Sequence[str] | None,
+    description: str,
+    add_args: Callable[[argparse.ArgumentParser], None] | None = None,
 ) -> int:
     """Parse the job's flags, run `body`, and turn failures into clear exit codes.
 
+    `add_args` adds the job's own flags; their values reach the body as `run.flags`.
     Returns 0 on success, 2 for a problem with the input (message names it), 1 otherwise.
     """
     parser = argparse.ArgumentParser(prog=f"insight run {job}", description=description)
     add_common_args(parser)
+    if add_args is not None:
+        add_args(parser)
     args = parser.parse_args(argv)
+    common = {"env", "lake", "as_of", "conf"}
+    flags = {k: v for k, v in vars(args).items() if k not in common}
     setup_logging()
     try:
         as_of = parse_as_of(args.as_of)
         cfg = load_config(args.env, lake=args.lake, overrides=args.conf)
-        run = JobRun(job, cfg, build_spark(cfg), as_of)
+        run = JobRun(job, cfg, build_spark(cfg), as_of, flags=flags)
         run.salt  # noqa: B018 - fail at start-up, not mid-job, when the salt is missing
     except InsightError as exc:
         log.error("%s: %s", job, exc)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ def silver(entity: str) -> Table:
 
 def quarantine(entity: str) -> Table:
     return Table("quarantine", entity)
+
+
+def commented(name: str, dtype: T.DataType, comment: str, nullable: bool = True) -> T.StructField:
+    """A schema field with the one-line comment analysts see in the catalog."""
+    return T.StructField(name, dtype, nullable, {"comment": comment})
 
 
 RUN_LEDGER = Table("ops", "run_ledger")
@@ -181,6 +187,24 @@ def is_empty(spark: SparkSession, table: Table, lake: str) -> bool:
     """True if the Delta table has no data files (cheap: read from the log)."""
     detail = DeltaTable.forPath(spark, table.path(lake)).detail().select("numFiles").first()
     return detail is None or detail[0] == 0
+
+
+def overwrite(
+    df: DataFrame, table: Table, lake: str, *, replace_where: str | None = None
+) -> int:
+    """Replace the table's rows (only those matching `replace_where`, if given) with `df`,
+    in one commit; returns the rows written."""
+    target = DeltaTable.forPath(df.sparkSession, table.path(lake))
+    before = target.history(1).select("version").first()[0]
+    writer = df.write.format("delta").mode("overwrite")
+    if replace_where is not None:
+        writer = writer.option("replaceWhere", replace_where)
+    writer.save(table.path(lake))
+    register(df.sparkSession, table, lake)
+    # Replacing nothing with nothing commits nothing.
+    if target.history(1).select("version").first()[0] == before:
+        return 0
+    return _last_commit_rows(target)
 
 
 def _last_commit_rows(target: DeltaTable) -> int:

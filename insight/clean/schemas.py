@@ -5,11 +5,7 @@ from __future__ import annotations
 from pyspark.sql import types as T
 
 from insight import columns as C
-
-
-def _f(name: str, dtype: T.DataType, comment: str, nullable: bool = True) -> T.StructField:
-    return T.StructField(name, dtype, nullable, {"comment": comment})
-
+from insight.tables import commented as _f
 
 LINEAGE = [
     _f(C.BATCH_ID, T.StringType(), "bronze batch the row came from", False),

@@ -1,0 +1,1 @@
+"""Model lifecycle shared by every model: MLflow tracking, registry and promotion."""
