@@ -13,18 +13,19 @@ from insight import __version__
 
 log = logging.getLogger("insight")
 
-JOBS = ("ingest", "clean", "all")
+JOBS = ("ingest", "clean", "nlp", "all")
 
 DESCRIPTION = """\
 Customer Insight Lakehouse: Spark jobs that turn raw customer event and review lakes into
-validated Delta tables (bronze -> silver, quarantine, ops ledger) and insight tables.
+validated Delta tables (bronze -> silver, quarantine, ops ledger) and insight tables
+(gold.review_insights and sentiment trends from a review model trained on the lake).
 
   insight generate --lake DIR --customers 2000 --seed 7     write a realistic raw landing zone
   insight run all --lake DIR --as-of 2025-12-31             run the whole DAG on it
   insight run clean --help                                  flags of one job
 
 Tables live at DIR/<layer>/<table> and are registered as bronze.*, silver.*,
-quarantine.*, ops.* in the Spark catalog.
+quarantine.*, gold.*, ops.* in the Spark catalog; models in MLflow under DIR/_mlflow.
 """
 
 
@@ -79,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="run one job (ingest, clean) or the whole DAG (all)",
+        help="run one job (ingest, clean, nlp) or the whole DAG (all)",
         description="Run a job: ingest (landing -> bronze), clean (bronze -> silver + "
-        "quarantine) or all (the DAG in order). Flags after JOB: --env, --lake, --as-of, "
-        "--conf KEY=VALUE; see `insight run JOB --help`.",
+        "quarantine), nlp (reviews -> sentiment, keyphrases, topics, trends) or all (the DAG "
+        "in order). Flags after JOB: --env, --lake, --as-of, --conf KEY=VALUE, and the job's "
+        "own (nlp: --retrain); see `insight run JOB --help`.",
     )
     run.add_argument("job", choices=JOBS, metavar="JOB", help=f"one of: {', '.join(JOBS)}")
     run.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's flags")

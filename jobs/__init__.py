@@ -6,10 +6,12 @@ from collections.abc import Callable
 
 from insight.clean.run import clean_all
 from insight.ingest.run import ingest_all
+from insight.nlp.run import nlp_all
 from insight.runtime import JobRun
 
 # The DAG, in order: `insight run all` (jobs/all.py) runs these steps.
 DAG: dict[str, Callable[[JobRun], None]] = {
     "ingest": ingest_all,
     "clean": clean_all,
+    "nlp": nlp_all,
 }

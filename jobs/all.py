@@ -1,4 +1,4 @@
-"""Run the whole DAG in order (ingest -> clean) for one as_of, then print what it produced."""
+"""Run the whole DAG in order (ingest -> clean -> nlp) for one as_of; print what it made."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""NLP on customer text: Spark NLP pipelines and the models they load."""

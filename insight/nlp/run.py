@@ -1,0 +1,191 @@
+"""The nlp job: silver.reviews -> gold.review_insights and the sentiment trend tables.
+
+Incremental: only reviews without an insight from the served model (or re-sent since
+they were scored) are scored, and merged by review id. The model is the registered
+champion; it is trained (and registered) when none exists or `--retrain` is given.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pyspark.ml import PipelineModel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from insight import columns as C
+from insight import landing as L
+from insight import tables
+from insight.errors import InsightError
+from insight.models import registry
+from insight.nlp import model as review_model
+from insight.nlp import schemas as S
+from insight.nlp import topics, trends
+from insight.nlp.sentiment import LABEL, UNKNOWN, with_label
+from insight.nlp.text import SCORABLE, TEXT_STATUS, scorable, with_nlp_text
+from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK
+from insight.runtime import JobRun, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def reviews_until(run: JobRun) -> DataFrame:
+    """Silver reviews written on or before as_of, with their brand and NLP-ready text."""
+    silver = tables.silver(L.REVIEWS)
+    if not tables.exists(run.spark, silver, run.lake):
+        raise InsightError(f"no {silver.qualified} under {run.lake}: run `insight run clean` first")
+    reviews = tables.read(run.spark, silver, run.lake).where(
+        F.col(C.REVIEW_DATE) <= F.lit(run.as_of)
+    )
+    products = tables.silver(L.PRODUCTS)
+    if tables.exists(run.spark, products, run.lake):
+        brands = tables.read(run.spark, products, run.lake).select(C.PRODUCT_ID, C.BRAND)
+        reviews = reviews.join(brands, C.PRODUCT_ID, "left")
+    else:
+        reviews = reviews.withColumn(C.BRAND, F.lit(None).cast("string"))
+    return with_nlp_text(reviews, run.cfg.nlp)
+
+
+def pending(reviews: DataFrame, insights: DataFrame, model_version: str) -> DataFrame:
+    """Reviews with no insight from `model_version`, or re-sent since they were scored."""
+    done = insights.select(
+        C.REVIEW_ID,
+        F.col(C.MODEL_VERSION).alias("_scored_by"),
+        F.col(C.SENT_AT).alias("_scored_sent_at"),
+    )
+    joined = reviews.join(done, C.REVIEW_ID, "left")
+    todo = (
+        F.col("_scored_by").isNull()
+        | (F.col("_scored_by") != model_version)
+        | (F.col(C.SENT_AT) > F.col("_scored_sent_at"))
+    )
+    return joined.where(todo).drop("_scored_by", "_scored_sent_at")
+
+
+def insight_rows(
+    model: PipelineModel, reviews: DataFrame, model_version: str, run: JobRun
+) -> DataFrame:
+    """gold.review_insights rows for `reviews`: scored text gets the model's output,
+    unusable text the label `unknown` (its text_status says why)."""
+    scored = review_model.score(model, scorable(reviews))
+    unscorable = (
+        reviews.where(~F.col(TEXT_STATUS).isin(*SCORABLE))
+        .withColumn(C.SENTIMENT, F.lit(UNKNOWN))
+        .withColumn(C.PROBABILITY, F.lit(None).cast("double"))
+        .withColumn(C.SENTIMENT_SCORE, F.lit(None).cast("double"))
+        .withColumn(C.KEYPHRASES, F.array().cast(S.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType))
+        .withColumn(C.TOPIC_ID, F.lit(None).cast("int"))
+        .withColumn(C.TOPIC_WEIGHT, F.lit(None).cast("double"))
+    )
+    extra = {
+        C.MODEL_VERSION: F.lit(model_version),
+        C.AS_OF: F.lit(run.as_of),
+        C.SCORED_AT: F.lit(run.started_at),
+    }
+    names = [f.name for f in S.REVIEW_INSIGHTS_SCHEMA]
+
+    def shape(df: DataFrame) -> DataFrame:
+        return df.withColumns(extra).select(
+            *[F.col(f.name).cast(f.dataType).alias(f.name) for f in S.REVIEW_INSIGHTS_SCHEMA]
+        )
+
+    return shape(scored).unionByName(shape(unscorable)).select(*names)
+
+
+def serve_model(run: JobRun, reviews: DataFrame) -> tuple[registry.Served, PipelineModel, bool]:
+    """(served version, its PipelineModel, newly trained?): the champion unless `--retrain`
+    was given or there is none yet, in which case a model is trained and registered."""
+    cfg = run.cfg
+    served = None if run.flags.get("retrain") else registry.champion(cfg, cfg.nlp.model_name)
+    if served is not None:
+        log.info("nlp: serving %s (registered champion)", served.label)
+        return served, review_model.load(served), False
+    why = "--retrain given" if run.flags.get("retrain") else "no registered model yet"
+    log.info("nlp: training the review model (%s)", why)
+    labelled = scorable(reviews).transform(with_label).where(F.col(LABEL).isNotNull())
+    trained = review_model.train(run.spark, labelled, cfg)
+    served = review_model.register(cfg, trained)
+    terms = topics.topic_terms(run.spark, trained.model).withColumn(
+        C.MODEL_VERSION, F.lit(served.label)
+    )
+    tables.create_if_missing(run.spark, S.TOPIC_TERMS, run.lake, S.TOPIC_TERMS_SCHEMA,
+                             comment="Terms of each LDA topic, per model version")  # fmt: skip
+    tables.overwrite(
+        terms.select(*[f.name for f in S.TOPIC_TERMS_SCHEMA]), S.TOPIC_TERMS, run.lake,
+        replace_where=f"{C.MODEL_VERSION} = '{served.label}'",
+    )  # fmt: skip
+    return served, trained.model, True
+
+
+def nlp_all(run: JobRun) -> None:
+    spark, lake = run.spark, run.lake
+    started, t0 = utc_now(), time.monotonic()
+    tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
+    reviews = reviews_until(run)
+    served, model, trained = serve_model(run, reviews)
+    tables.create_if_missing(
+        spark, S.REVIEW_INSIGHTS, lake, S.REVIEW_INSIGHTS_SCHEMA,
+        comment="Sentiment, keyphrases and topic of every review (one row per review)",
+    )  # fmt: skip
+    insights = tables.read(spark, S.REVIEW_INSIGHTS, lake)
+    todo = pending(reviews, insights, served.label).cache()
+    try:
+        statuses = {r[0]: r[1] for r in todo.groupBy(TEXT_STATUS).count().collect()}
+        n_todo = sum(statuses.values())
+        log.info("nlp: %d reviews to score with %s (%s)", n_todo, served.label,
+                 _status_text(statuses) or "none")  # fmt: skip
+        written = 0
+        if n_todo:
+            rows = insight_rows(model, todo, served.label, run)
+            written = tables.merge_latest(
+                spark, rows, S.REVIEW_INSIGHTS, lake, keys=[C.REVIEW_ID], version_col=C.SCORED_AT
+            ).written
+    finally:
+        todo.unpersist()
+    unknown = sum(v for k, v in statuses.items() if k not in SCORABLE)
+    entries = [
+        run.entry(
+            S.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW, started_at=started,
+            seconds=time.monotonic() - t0, rows_in=n_todo, rows_written=written,
+            message=f"model {served.label}{' (trained this run)' if trained else ''}; "
+            f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}",
+        )
+    ]  # fmt: skip
+    if n_todo or trained:
+        entries += write_trends(run)
+    run.record(entries)
+
+
+def write_trends(run: JobRun) -> list:
+    """Rebuild the trend tables from all insights (cheap next to scoring) and the alerts
+    for this as_of."""
+    spark, lake, cfg = run.spark, run.lake, run.cfg.nlp
+    insights = tables.read(spark, S.REVIEW_INSIGHTS, lake).where(
+        F.col(C.REVIEW_DATE) <= F.lit(run.as_of)
+    )
+    entries = []
+    outputs = [
+        (S.PRODUCT_SENTIMENT_DAILY, S.PRODUCT_SENTIMENT_DAILY_SCHEMA,
+         trends.product_sentiment_daily(insights, cfg.top_keyphrases), None,
+         "Review sentiment per product and day"),
+        (S.KEYPHRASE_WEEKLY, S.KEYPHRASE_WEEKLY_SCHEMA,
+         trends.keyphrase_weekly(insights, cfg.top_keyphrases), None,
+         "Keyphrase mentions per product and brand per week, top praise and complaints ranked"),
+        (S.SENTIMENT_ALERTS, S.SENTIMENT_ALERTS_SCHEMA,
+         trends.sentiment_alerts(insights, run.as_of, cfg.alerts), f"{C.AS_OF} = '{run.as_of}'",
+         "Products and brands whose negative-review share rose clearly; rule in each row"),
+    ]  # fmt: skip
+    for table, schema, frame, replace_where, comment in outputs:
+        t0, started = time.monotonic(), utc_now()
+        tables.create_if_missing(spark, table, lake, schema, comment=comment)
+        shaped = frame.select(*[F.col(f.name).cast(f.dataType) for f in schema])
+        rows = tables.overwrite(shaped, table, lake, replace_where=replace_where)
+        log.info("nlp: %s rewritten, %d rows", table, rows)
+        entries.append(run.entry(table.qualified, OK, started_at=started,
+                                 seconds=time.monotonic() - t0, rows_written=rows))  # fmt: skip
+    return entries
+
+
+def _status_text(statuses: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(statuses.items()))

@@ -1,0 +1,167 @@
+"""Review intelligence building blocks on hand-built frames: text status for hostile input,
+labels, the split, the metrics, and the trend and alert rules."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from pyspark.sql import functions as F
+
+from insight import columns as C
+from insight.config import load_config
+from insight.nlp import text, trends
+from insight.nlp.model import classification_metrics, split_holdout
+from insight.nlp.sentiment import LABEL, rating_label
+
+CFG = load_config("local", lake="/tmp/unused").nlp
+
+HOSTILE = {
+    # name: (title, text, expected status)
+    "plain": ("Great", "Works well, battery lasts.", text.OK),
+    "empty": (None, "", text.EMPTY),
+    "null": (None, None, text.EMPTY),
+    "whitespace": ("  ", " \t\n  ", text.EMPTY),
+    "emoji": (None, "😀😀👍🔥", text.NO_WORDS),
+    "punctuation": ("!!!", "?!... 12345", text.NO_WORDS),
+    "cyrillic": (None, "Очень хороший товар, рекомендую всем", text.NON_LATIN),
+    "chinese": (None, "质量很好，非常满意", text.NON_LATIN),
+    "html": (None, "<p>Really <b>good</b> &amp; cheap</p>", text.MARKUP_REMOVED),
+    "script": (None, "<script>alert('x')</script>Nice lamp", text.MARKUP_REMOVED),
+    "script_only": (None, "<script>document.write('hello there')</script>", text.EMPTY),
+    "huge": (None, "good " * 20_000, text.TRUNCATED),
+}
+
+
+def test_every_hostile_text_gets_a_defined_status(spark):
+    rows = [(k, t, b) for k, (t, b, _) in HOSTILE.items()]
+    df = spark.createDataFrame(rows, f"k string, {C.TITLE} string, {C.REVIEW_TEXT} string")
+    out = {r["k"]: r for r in text.with_nlp_text(df, CFG).collect()}
+    assert set(out) == set(HOSTILE)  # no row dropped
+    for k, (_, _, expected) in HOSTILE.items():
+        assert out[k][text.TEXT_STATUS] == expected, k
+    assert len(out["huge"][text.TEXT]) == CFG.max_text_chars
+    assert out["html"][text.TEXT] == "Really good & cheap"
+    assert "alert" not in out["script"][text.TEXT] and out["script"][text.TEXT] == "Nice lamp"
+    assert out["plain"][text.TEXT] == "Great. Works well, battery lasts."
+
+
+def test_ratings_map_to_three_labels(spark):
+    df = spark.createDataFrame([(r,) for r in (1, 2, 3, 4, 5, None, 7)], "rating int")
+    got = [r[0] for r in df.select(rating_label(F.col("rating"))).collect()]
+    assert got == ["negative", "negative", "neutral", "positive", "positive", None, None]
+
+
+def test_holdout_split_is_stratified_and_fixed(spark):
+    rows = [(f"R{i:04d}", "positive" if i % 10 else "negative") for i in range(1000)]
+    df = spark.createDataFrame(rows, f"{C.REVIEW_ID} string, {LABEL} string")
+    first = split_holdout(df, 0.2, seed=3)
+    counts = {
+        (r[LABEL], r["_holdout"]): r["count"]
+        for r in first.groupBy(LABEL, "_holdout").count().collect()
+    }
+    assert counts == {
+        ("positive", True): 180, ("positive", False): 720,
+        ("negative", True): 20, ("negative", False): 80,
+    }  # fmt: skip
+    held = {r[0] for r in first.where("_holdout").select(C.REVIEW_ID).collect()}
+    again = {r[0] for r in split_holdout(df, 0.2, seed=3).where("_holdout").collect()}
+    other = {r[0] for r in split_holdout(df, 0.2, seed=4).where("_holdout").collect()}
+    assert held == again and held != other
+
+
+def test_classification_metrics_match_hand_computation():
+    truth = ["positive", "positive", "negative", "neutral", "neutral"]
+    pred = ["positive", "negative", "negative", "neutral", "positive"]
+    accuracy, macro_f1 = classification_metrics(truth, pred)
+    assert accuracy == pytest.approx(3 / 5)
+    # F1: positive 2*.5*.5/1 = .5; negative 2*.5*1/1.5 = 2/3; neutral 2*1*.5/1.5 = 2/3.
+    assert macro_f1 == pytest.approx((0.5 + 2 / 3 + 2 / 3) / 3)
+
+
+INSIGHT_COLS = (
+    f"{C.REVIEW_ID} string, {C.PRODUCT_ID} string, {C.BRAND} string, {C.REVIEW_DATE} date, "
+    f"{C.SENTIMENT} string, {C.SENTIMENT_SCORE} double, "
+    f"{C.KEYPHRASES} array<struct<phrase:string,score:double>>"
+)
+
+
+def insights(spark, rows):
+    return spark.createDataFrame(rows, INSIGHT_COLS)
+
+
+def kp(*phrases):
+    return [(p, 0.1 * (i + 1)) for i, p in enumerate(phrases)]
+
+
+def test_daily_sentiment_counts_shares_and_top_keyphrases(spark):
+    d = date(2025, 6, 2)
+    rows = [
+        ("a", "P1", "Acme", d, "positive", 0.9, kp("battery life", "sound")),
+        ("b", "P1", "Acme", d, "negative", -0.8, kp("battery life", "strap")),
+        ("c", "P1", "Acme", d, "unknown", None, []),
+        ("d", "P2", "Bolt", d, "neutral", 0.0, kp("size")),
+    ]
+    out = {
+        r[C.PRODUCT_ID]: r
+        for r in trends.product_sentiment_daily(insights(spark, rows), top_n=2).collect()
+    }
+    p1 = out["P1"]
+    assert p1["reviews"] == 2  # the unknown review says nothing about the product
+    assert p1["negative_share"] == 0.5 and p1["positive_share"] == 0.5
+    assert p1["mean_sentiment"] == pytest.approx(0.05)
+    assert p1["top_keyphrases"][0] == "battery life" and len(p1["top_keyphrases"]) == 2
+    assert out["P2"]["reviews"] == 1 and out["P2"]["negative_share"] == 0.0
+
+
+def test_weekly_keyphrases_rank_praise_and_complaints_per_product_and_brand(spark):
+    mon = date(2025, 6, 2)
+    rows = [
+        ("a", "P1", "Acme", mon, "positive", 0.9, kp("sound", "battery")),
+        ("b", "P1", "Acme", mon + timedelta(days=2), "positive", 0.8, kp("sound")),
+        ("c", "P1", "Acme", mon + timedelta(days=3), "negative", -0.9, kp("battery", "strap")),
+        ("d", "P1", "Acme", mon + timedelta(days=4), "negative", -0.7, kp("strap")),
+        ("e", "P1", "Acme", mon + timedelta(days=7), "negative", -0.7, kp("strap")),  # next week
+    ]
+    out = trends.keyphrase_weekly(insights(spark, rows), top_n=1)
+    week = {
+        r["keyphrase"]: r
+        for r in out.where(f"{C.LEVEL} = 'product' AND {C.WEEK_START} = '{mon}'").collect()
+    }
+    assert week["sound"]["praise_rank"] == 1 and week["sound"]["complaint_rank"] is None
+    assert week["strap"]["complaint_rank"] == 1 and week["strap"]["negative_mentions"] == 2
+    assert week["battery"]["mentions"] == 2 and week["battery"]["praise_rank"] is None
+    brand = out.where(f"{C.LEVEL} = 'brand' AND {C.ENTITY_ID} = 'Acme'").count()
+    assert brand == out.where(f"{C.LEVEL} = 'product'").count() == 4
+
+
+def test_alert_fires_only_on_a_clear_rise_in_negative_share(spark):
+    as_of = date(2025, 6, 30)
+    rule = CFG.alerts  # 7-day window, 28-day baseline, >= 5 reviews, +0.15 and x1.5
+    rows = []
+
+    def add(product, day, sentiment, n):
+        for i in range(n):
+            rid = f"{product}-{day}-{sentiment}-{i}"
+            rows.append((rid, product, "Acme", day, sentiment, 0.0, []))
+
+    recent, base = as_of - timedelta(days=2), as_of - timedelta(days=20)
+    add("RISE", base, "positive", 18)  # baseline 2/20 = 0.1 negative
+    add("RISE", base, "negative", 2)
+    add("RISE", recent, "negative", 3)  # recent 3/6 = 0.5 negative
+    add("RISE", recent, "positive", 3)
+    add("STEADY", base, "negative", 10)  # always half negative: no rise
+    add("STEADY", base, "positive", 10)
+    add("STEADY", recent, "negative", 3)
+    add("STEADY", recent, "positive", 3)
+    add("FEW", recent, "negative", 4)  # all negative, but only 4 reviews
+    add("OLD", as_of - timedelta(days=40), "negative", 9)  # outside both windows
+    add("FUTURE", as_of + timedelta(days=1), "negative", 9)  # after as_of
+    alerts = trends.sentiment_alerts(insights(spark, rows), as_of, rule).collect()
+    fired = {(r[C.LEVEL], r[C.ENTITY_ID]) for r in alerts}
+    assert ("product", "RISE") in fired
+    assert not {("product", p) for p in ("STEADY", "FEW", "OLD", "FUTURE")} & fired
+    rise = next(r for r in alerts if r[C.ENTITY_ID] == "RISE")
+    assert rise["recent_reviews"] == 6 and rise["recent_negative_share"] == 0.5
+    assert rise["baseline_negative_share"] == pytest.approx(0.1)
+    assert "7 days" in rise["rule"] and rise[C.AS_OF] == as_of
