@@ -165,3 +165,19 @@ def test_alert_fires_only_on_a_clear_rise_in_negative_share(spark):
     assert rise["recent_reviews"] == 6 and rise["recent_negative_share"] == 0.5
     assert rise["baseline_negative_share"] == pytest.approx(0.1)
     assert "7 days" in rise["rule"] and rise[C.AS_OF] == as_of
+
+
+def test_balancing_oversamples_every_label_to_the_largest(spark):
+    from insight.nlp.sentiment import balanced, training_rows
+
+    rows = [(f"R{i}", "positive") for i in range(90)] + [(f"N{i}", "negative") for i in range(20)]
+    rows += [(f"U{i}", "neutral") for i in range(7)]
+    df = spark.createDataFrame(rows, f"{C.REVIEW_ID} string, {LABEL} string")
+    counts = {r[LABEL]: r["count"] for r in balanced(df, 1).groupBy(LABEL).count().collect()}
+    assert counts["positive"] == 90
+    assert abs(counts["negative"] - 90) <= 10 and abs(counts["neutral"] - 90) <= 7
+    # Every original row is kept; the result is the same for the same seed.
+    assert balanced(df, 1).select(C.REVIEW_ID).distinct().count() == len(rows)
+    assert sorted(balanced(df, 1).collect()) == sorted(balanced(df, 1).collect())
+    vivekn = {r[LABEL] for r in training_rows("vivekn", df, 1).collect()}
+    assert vivekn == {"positive", "negative"}

@@ -173,7 +173,7 @@ def candidate_stages(name: str, cfg: NlpConfig, minilm_path: str | None) -> list
         if minilm_path is None:
             raise ValueError("minilm_classifierdl needs the exported MiniLM folder")
         return [
-            minilm_embeddings(minilm_path, [DOCUMENT, TOKEN], "minilm"),
+            minilm_embeddings(minilm_path, SparkSession.active(), [DOCUMENT, TOKEN], "minilm"),
             SentenceEmbeddings()
             .setInputCols([DOCUMENT, "minilm"])
             .setOutputCol("minilm_review")
@@ -183,11 +183,30 @@ def candidate_stages(name: str, cfg: NlpConfig, minilm_path: str | None) -> list
     raise ValueError(f"unknown sentiment candidate {name!r}")
 
 
-def training_rows(name: str, df: DataFrame) -> DataFrame:
-    """Rows a candidate trains on: Vivekn knows only positive and negative."""
+def balanced(df: DataFrame, seed: int) -> DataFrame:
+    """Oversample every label up to the size of the largest one.
+
+    Ratings are skewed (most reviews are 4-5 stars); unweighted, a classifier learns to say
+    "positive" and never finds the complaints. Each row is repeated floor(ratio) times and
+    once more for a seeded-hash share of rows, so the result is deterministic.
+    """
+    counts = {r[LABEL]: r["count"] for r in df.groupBy(LABEL).count().collect()}
+    if not counts:
+        return df
+    largest = max(counts.values())
+    ratio = F.create_map(*[x for k, n in counts.items() for x in (F.lit(k), F.lit(largest / n))])
+    r = ratio[F.col(LABEL)]
+    share = (F.abs(F.xxhash64(F.col(C.REVIEW_ID), F.lit(seed))) % 1_000_000) / 1_000_000
+    copies = F.floor(r).cast("int") + F.when(share < r - F.floor(r), 1).otherwise(0)
+    repeated = df.withColumn("_copies", F.array_repeat(F.lit(1), copies))
+    return repeated.select(*df.columns, F.explode("_copies").alias("_copy")).drop("_copy")
+
+
+def training_rows(name: str, df: DataFrame, seed: int) -> DataFrame:
+    """Rows a candidate trains on, labels balanced. Vivekn knows only positive and negative."""
     if name == "vivekn":
-        return df.where(F.col(LABEL).isin(POSITIVE, NEGATIVE))
-    return df
+        df = df.where(F.col(LABEL).isin(POSITIVE, NEGATIVE))
+    return balanced(df, seed)
 
 
 def with_prediction(df: DataFrame) -> DataFrame:
