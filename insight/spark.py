@@ -30,15 +30,22 @@ def jar_cache() -> Path:
     return Path(os.environ.get("INSIGHT_JAR_CACHE", "~/.cache/insight/jars")).expanduser()
 
 
-def jar_path(coordinate: str) -> Path:
-    """Local file of a `group:artifact:version` jar (where `fetch_jar` puts it)."""
-    try:
-        _group, artifact, version = coordinate.split(":")
-    except ValueError:
+def _file_name(coordinate: str) -> tuple[str, str]:
+    """(repository folder, file name) of `group:artifact:version[:classifier]`."""
+    parts = coordinate.split(":")
+    if len(parts) not in (3, 4) or not all(parts):
         raise InsightError(
-            f"spark.jar_files: {coordinate!r} is not a Maven coordinate group:artifact:version"
-        ) from None
-    return jar_cache() / f"{artifact}-{version}.jar"
+            f"spark.jar_files: {coordinate!r} is not a Maven coordinate "
+            "group:artifact:version[:classifier]"
+        )
+    group, artifact, version = parts[:3]
+    suffix = f"-{parts[3]}" if len(parts) == 4 else ""
+    return f"{group.replace('.', '/')}/{artifact}/{version}", f"{artifact}-{version}{suffix}.jar"
+
+
+def jar_path(coordinate: str) -> Path:
+    """Local file of a Maven jar (where `fetch_jar` puts it)."""
+    return jar_cache() / _file_name(coordinate)[1]
 
 
 def fetch_jar(coordinate: str, repository: str) -> Path:
@@ -46,9 +53,8 @@ def fetch_jar(coordinate: str, repository: str) -> Path:
     target = jar_path(coordinate)
     if target.exists():
         return target
-    group, artifact, version = coordinate.split(":")
-    url = f"{repository.rstrip('/')}/{group.replace('.', '/')}/{artifact}/{version}/"
-    url += f"{artifact}-{version}.jar"
+    folder, name = _file_name(coordinate)
+    url = f"{repository.rstrip('/')}/{folder}/{name}"
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".part")
     log.info("fetching %s from %s", coordinate, url)

@@ -46,7 +46,8 @@ def test_databricks_brings_no_jars_and_submit_args_follow_config():
     assert submit_args(cfg) == []
     local = submit_args(load_config("local", lake="/tmp/x"))
     assert local[0] == "--packages" and local[2] == "--exclude-packages"
-    assert local[4] == "--jars" and local[5].endswith("tensorflow-cpu_2.12-0.3.3.jar")
+    assert local[4] == "--jars"
+    assert local[5].split(",")[1].endswith("tensorflow-core-api-0.4.2-linux-x86_64.jar")
 
 
 @pytest.fixture()
@@ -92,6 +93,7 @@ def test_a_corrupt_or_missing_jar_is_refused_by_name(maven_repo, tmp_path, monke
         fetch_jar("org.example:absent:2.0", url)
     with pytest.raises(InsightError, match="not a Maven coordinate"):
         jar_path("tiny.jar")
+    assert jar_path("org.example:tiny:1.0:linux-x86_64").name == "tiny-1.0-linux-x86_64.jar"
 
 
 def test_conf_overrides_reach_spark(tmp_path):

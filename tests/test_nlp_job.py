@@ -1,0 +1,229 @@
+"""The nlp job end to end on a generated lake: ingest -> clean -> nlp on real Spark, Spark
+NLP, Delta and an MLflow SQLite store with its registry."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+from pyspark.sql import functions as F
+
+from insight import columns as C
+from insight import tables
+from insight.config import SENTIMENT_CANDIDATES, load_config
+from insight.generate import generate_lake
+from insight.models import registry
+from insight.nlp import model as review_model
+from insight.nlp import schemas as S
+from insight.nlp import text
+from jobs import clean, ingest, nlp
+
+pytestmark = pytest.mark.integration
+
+AS_OF = "2025-12-31"
+LABELS = {"positive", "neutral", "negative", "unknown"}
+# Reviews that pass the quality rules but carry no usable text for the models.
+ODD_REVIEWS = {
+    "RODD-EMOJI": ("😍😍😍🔥", text.NO_WORDS),
+    "RODD-SPACES": ("   .  ", text.NO_WORDS),
+    "RODD-RUSSIAN": ("Отличный товар, всем советую", text.NON_LATIN),
+    "RODD-JAPANESE": ("とても良い商品です", text.NON_LATIN),
+}
+
+
+class Lake:
+    def __init__(self, path: str):
+        self.path = path
+
+    def args(self, *extra: str) -> list[str]:
+        return ["--lake", self.path, "--as-of", AS_OF, *extra]
+
+    def landing(self, entity: str) -> Path:
+        return Path(self.path) / "landing" / entity
+
+    def add_reviews(self, name: str, reviews: list[dict]) -> None:
+        lines = "".join(json.dumps(r) + "\n" for r in reviews)
+        (self.landing("reviews") / name).write_text(lines, encoding="utf-8")
+
+    def first_review(self) -> dict:
+        first = next(iter(sorted(self.landing("reviews").glob("*.jsonl"))))
+        return json.loads(first.read_text(encoding="utf-8").splitlines()[0])
+
+
+def odd_review(template: dict, review_id: str, body: str) -> dict:
+    return {**template, "review_id": review_id, "title": None, "text": body}
+
+
+@pytest.fixture(scope="module")
+def lake(spark, tmp_path_factory) -> Lake:
+    lk = Lake(str(tmp_path_factory.mktemp("nlp") / "lake"))
+    generate_lake(lk.path, customers=500, seed=5, days=200, dirty_rate=0.0, workers=1)
+    template = lk.first_review()
+    lk.add_reviews(
+        "reviews-odd.jsonl", [odd_review(template, k, b) for k, (b, _) in ODD_REVIEWS.items()]
+    )
+    assert ingest.main(lk.args()) == 0
+    assert clean.main(lk.args()) == 0
+    assert nlp.main(lk.args()) == 0
+    return lk
+
+
+def read(spark, lake: Lake, table) -> object:
+    return tables.read(spark, table, lake.path)
+
+
+def cfg(lake: Lake):
+    return load_config("local", lake=lake.path)
+
+
+def nlp_ledger(spark, lake: Lake):
+    return (
+        read(spark, lake, tables.RUN_LEDGER)
+        .where(f"job = 'nlp' AND table_name = '{S.REVIEW_INSIGHTS.qualified}'")
+        .orderBy("started_at")
+        .collect()
+    )
+
+
+def test_every_silver_review_has_exactly_one_insight(spark, lake):
+    silver = read(spark, lake, tables.silver("reviews")).where(f"review_date <= '{AS_OF}'")
+    insights = read(spark, lake, S.REVIEW_INSIGHTS)
+    assert silver.count() > 150
+    assert insights.count() == insights.select(C.REVIEW_ID).distinct().count()
+    assert silver.join(insights, C.REVIEW_ID, "left_anti").count() == 0
+    assert insights.join(silver, C.REVIEW_ID, "left_anti").count() == 0
+
+
+def test_labels_probabilities_and_topics_are_in_range(spark, lake):
+    rows = read(spark, lake, S.REVIEW_INSIGHTS).collect()
+    assert {r[C.SENTIMENT] for r in rows} <= LABELS
+    scored = [r for r in rows if r[C.SENTIMENT] != "unknown"]
+    assert all(0.0 <= r[C.PROBABILITY] <= 1.0 for r in scored)
+    assert all(-1.0 <= r[C.SENTIMENT_SCORE] <= 1.0 for r in scored)
+    topics = cfg(lake).nlp.topics
+    assert all(r[C.TOPIC_ID] is None or 0 <= r[C.TOPIC_ID] < topics for r in scored)
+    assert len({r[C.TOPIC_ID] for r in scored}) > 1
+    # The model learned the ratings: positive reviews outscore negative ones on average.
+    by_rating = {}
+    for r in scored:
+        by_rating.setdefault(r[C.RATING] >= 4, []).append(r[C.SENTIMENT_SCORE])
+    assert sum(by_rating[True]) / len(by_rating[True]) > sum(by_rating[False]) / len(
+        by_rating[False]
+    )
+
+
+def test_unusable_text_is_kept_as_unknown_with_its_reason_and_counted(spark, lake):
+    got = {
+        r[C.REVIEW_ID]: r
+        for r in read(spark, lake, S.REVIEW_INSIGHTS).where("review_id LIKE 'RODD-%'").collect()
+    }
+    assert set(got) == set(ODD_REVIEWS)
+    for review_id, (_, status) in ODD_REVIEWS.items():
+        assert got[review_id][C.SENTIMENT] == "unknown"
+        assert got[review_id][C.TEXT_STATUS] == status
+        assert got[review_id][C.PROBABILITY] is None and got[review_id][C.KEYPHRASES] == []
+    first = nlp_ledger(spark, lake)[0]
+    assert "unknown 4" in first["message"] and "no_words=2" in first["message"]
+
+
+def test_keyphrases_come_from_the_reviews_own_text(spark, lake):
+    silver = read(spark, lake, tables.silver("reviews")).select(C.REVIEW_ID, C.TITLE, C.REVIEW_TEXT)
+    rows = read(spark, lake, S.REVIEW_INSIGHTS).join(silver, C.REVIEW_ID).collect()
+    with_phrases = [r for r in rows if r[C.KEYPHRASES]]
+    assert len(with_phrases) > 0.9 * len([r for r in rows if r[C.SENTIMENT] != "unknown"])
+    for r in with_phrases:
+        words = set(re.findall(r"\w+", f"{r[C.TITLE] or ''} {r[C.REVIEW_TEXT]}".lower()))
+        for phrase in r[C.KEYPHRASES]:
+            assert set(phrase["phrase"].split()) <= words, (phrase, r[C.REVIEW_TEXT])
+        scores = [p["score"] for p in r[C.KEYPHRASES]]
+        assert scores == sorted(scores)
+
+
+def test_trend_tables_add_up_to_the_insights(spark, lake):
+    known = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    daily = read(spark, lake, S.PRODUCT_SENTIMENT_DAILY)
+    assert daily.agg(F.sum("reviews")).first()[0] == known.count()
+    negatives = known.where("sentiment = 'negative'").count()
+    assert (
+        round(daily.agg(F.sum(F.col("negative_share") * F.col("reviews"))).first()[0]) == negatives
+    )
+    weekly = read(spark, lake, S.KEYPHRASE_WEEKLY)
+    assert weekly.where("level = 'brand'").count() > 0
+    assert weekly.where("praise_rank IS NOT NULL").count() > 0
+    terms = read(spark, lake, S.TOPIC_TERMS)
+    assert terms.select(C.TOPIC_ID).distinct().count() == cfg(lake).nlp.topics
+
+
+def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark, lake):
+    c = cfg(lake)
+    served = registry.champion(c, c.nlp.model_name)
+    assert served is not None
+    client = MlflowClient(registry.tracking_uri(c), registry.tracking_uri(c))
+    run = client.get_run(served.run_id)
+    for name in SENTIMENT_CANDIDATES:
+        assert 0.0 <= run.data.metrics[f"{name}_accuracy"] <= 1.0
+        assert 0.0 <= run.data.metrics[f"{name}_macro_f1"] <= 1.0
+        assert run.data.metrics[f"{name}_reviews_per_second"] > 0
+    assert run.data.params["chosen"] in SENTIMENT_CANDIDATES
+    assert run.data.metrics["macro_f1"] == run.data.metrics[f"{run.data.params['chosen']}_macro_f1"]
+    # Loaded back from the registry, it scores any text, with or without a rating.
+    loaded = review_model.load(served)
+    feedback = spark.createDataFrame(
+        [("f1", None, "Terrible. It broke after two days and support never answered."),
+         ("f2", "Love it", "Excellent quality, works perfectly, great value.")],
+        f"{C.REVIEW_ID} string, {C.TITLE} string, {C.REVIEW_TEXT} string",
+    )  # fmt: skip
+    scored = review_model.score(loaded, text.with_nlp_text(feedback, c.nlp)).collect()
+    assert all(r[C.SENTIMENT] in LABELS - {"unknown"} for r in scored)
+    # Same model, same text: the stored insights are reproduced exactly.
+    stored = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'").limit(20)
+    want = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID]) for r in stored.collect()}
+    silver = read(spark, lake, tables.silver("reviews")).where(F.col(C.REVIEW_ID).isin(*want))
+    again = review_model.score(loaded, text.with_nlp_text(silver, c.nlp))
+    got = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID]) for r in again.collect()}
+    assert got == want
+
+
+def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
+    path = S.REVIEW_INSIGHTS.path(lake.path)
+    version = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").agg(F.max("version")).first()[0]
+    assert nlp.main(lake.args()) == 0
+    assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").agg(F.max("version")).first()[0] == version
+    assert nlp_ledger(spark, lake)[-1]["status"] == "nothing_new"
+
+    template = lake.first_review()
+    resent = {**template, "text": "Stopped working after a week, very disappointed.",
+              "sent_at": "2025-12-31T23:00:00Z"}  # fmt: skip
+    new = {**template, "review_id": "RNEW-1", "text": "Superb sound, I love it."}
+    lake.add_reviews("reviews-late.jsonl", [resent, new])
+    assert ingest.main(lake.args()) == 0 and clean.main(lake.args()) == 0
+    assert nlp.main(lake.args()) == 0
+    last = nlp_ledger(spark, lake)[-1]
+    assert last["status"] == "ok" and last["rows_in"] == 2 and last["rows_written"] == 2
+    rows = {
+        r[C.REVIEW_ID]: r
+        for r in read(spark, lake, S.REVIEW_INSIGHTS)
+        .where(F.col(C.REVIEW_ID).isin(template["review_id"], "RNEW-1"))
+        .collect()
+    }
+    assert set(rows) == {template["review_id"], "RNEW-1"}
+    phrases = {p["phrase"] for p in rows[template["review_id"]][C.KEYPHRASES]}
+    assert phrases & {"stopped", "working", "week", "disappointed", "stopped working"}
+
+
+def test_retrain_registers_a_new_champion_and_rescores_everything(spark, lake):
+    c = cfg(lake)
+    before = registry.champion(c, c.nlp.model_name)
+    assert nlp.main(lake.args("--retrain", "--conf", "nlp.candidates=[vivekn]")) == 0
+    after = registry.champion(c, c.nlp.model_name)
+    assert int(after.version) == int(before.version) + 1
+    insights = read(spark, lake, S.REVIEW_INSIGHTS)
+    assert insights.where(F.col(C.MODEL_VERSION) != after.label).count() == 0
+    assert nlp_ledger(spark, lake)[-1]["rows_in"] == insights.count()
+
+
+def test_nlp_before_clean_names_the_missing_table(tmp_path):
+    assert nlp.main(["--lake", str(tmp_path / "empty"), "--as-of", AS_OF]) == 2
