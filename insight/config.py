@@ -150,8 +150,9 @@ class Config:
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
         if not 0 < self.nlp.holdout_share < 1:
-            raise ConfigError(f"nlp.holdout_share must be between 0 and 1, got "
-                              f"{self.nlp.holdout_share}")
+            raise ConfigError(
+                f"nlp.holdout_share must be between 0 and 1, got {self.nlp.holdout_share}"
+            )
         unknown = sorted(set(self.nlp.candidates) - set(SENTIMENT_CANDIDATES))
         if unknown or not self.nlp.candidates:
             raise ConfigError(

@@ -189,9 +189,7 @@ def is_empty(spark: SparkSession, table: Table, lake: str) -> bool:
     return detail is None or detail[0] == 0
 
 
-def overwrite(
-    df: DataFrame, table: Table, lake: str, *, replace_where: str | None = None
-) -> int:
+def overwrite(df: DataFrame, table: Table, lake: str, *, replace_where: str | None = None) -> int:
     """Replace the table's rows (only those matching `replace_where`, if given) with `df`,
     in one commit; returns the rows written."""
     target = DeltaTable.forPath(df.sparkSession, table.path(lake))

@@ -227,3 +227,13 @@ def test_retrain_registers_a_new_champion_and_rescores_everything(spark, lake):
 
 def test_nlp_before_clean_names_the_missing_table(tmp_path):
     assert nlp.main(["--lake", str(tmp_path / "empty"), "--as-of", AS_OF]) == 2
+
+
+def test_a_lake_too_young_to_train_on_is_skipped_and_says_why(spark, tmp_path):
+    young = Lake(str(tmp_path / "young"))
+    generate_lake(young.path, customers=30, seed=2, days=20, dirty_rate=0.0, workers=1)
+    assert ingest.main(young.args()) == 0 and clean.main(young.args()) == 0
+    assert nlp.main(young.args()) == 0
+    entry = nlp_ledger(spark, young)[-1]
+    assert entry["status"] == "skipped" and "rated reviews" in entry["message"]
+    assert not tables.exists(spark, S.REVIEW_INSIGHTS, young.path)

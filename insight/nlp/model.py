@@ -35,6 +35,10 @@ MIN_TRAINING_REVIEWS = 30
 _SPLIT = "_holdout"
 
 
+class NotEnoughReviewsError(InsightError):
+    """Too few rated reviews to train a review model."""
+
+
 @dataclass(frozen=True)
 class CandidateResult:
     name: str
@@ -149,7 +153,7 @@ def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
         }
         train_rows, holdout_rows = counts.get(False, 0), counts.get(True, 0)
         if train_rows < MIN_TRAINING_REVIEWS or holdout_rows == 0:
-            raise InsightError(
+            raise NotEnoughReviewsError(
                 f"only {train_rows + holdout_rows} rated reviews with usable text; the sentiment "
                 f"model needs at least {MIN_TRAINING_REVIEWS} to train on"
             )

@@ -24,7 +24,7 @@ from insight.nlp import schemas as S
 from insight.nlp import topics, trends
 from insight.nlp.sentiment import LABEL, UNKNOWN, with_label
 from insight.nlp.text import SCORABLE, TEXT_STATUS, scorable, with_nlp_text
-from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK
+from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK, SKIPPED
 from insight.runtime import JobRun, utc_now
 
 log = logging.getLogger(__name__)
@@ -123,7 +123,15 @@ def nlp_all(run: JobRun) -> None:
     started, t0 = utc_now(), time.monotonic()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     reviews = reviews_until(run)
-    served, model, trained = serve_model(run, reviews)
+    try:
+        served, model, trained = serve_model(run, reviews)
+    except review_model.NotEnoughReviewsError as exc:
+        # A young lake: nothing to learn from yet. Say so and let the DAG go on; the
+        # reviews are scored by the first run that can train a model.
+        log.warning("nlp skipped: %s (no review model registered yet)", exc)
+        run.record([run.entry(S.REVIEW_INSIGHTS.qualified, SKIPPED, started_at=started,
+                              seconds=time.monotonic() - t0, message=str(exc))])  # fmt: skip
+        return
     tables.create_if_missing(
         spark, S.REVIEW_INSIGHTS, lake, S.REVIEW_INSIGHTS_SCHEMA,
         comment="Sentiment, keyphrases and topic of every review (one row per review)",

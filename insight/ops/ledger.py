@@ -16,6 +16,7 @@ import insight
 OK = "ok"
 FAILED = "failed"
 NOTHING_NEW = "nothing_new"
+SKIPPED = "skipped"  # the job could not do its work yet (the message says why)
 
 LEDGER_SCHEMA = T.StructType(
     [
@@ -24,7 +25,9 @@ LEDGER_SCHEMA = T.StructType(
         T.StructField("table_name", T.StringType(), True, {"comment": "table written"}),
         T.StructField("batch_id", T.StringType(), True, {"comment": "micro-batch processed"}),
         T.StructField("as_of", T.DateType(), False, {"comment": "business date of the run"}),
-        T.StructField("status", T.StringType(), False, {"comment": "ok, nothing_new or failed"}),
+        T.StructField(
+            "status", T.StringType(), False, {"comment": "ok, nothing_new, skipped or failed"}
+        ),
         T.StructField("rows_in", T.LongType(), True, {"comment": "rows read"}),
         T.StructField("rows_written", T.LongType(), True, {"comment": "rows inserted or updated"}),
         T.StructField("rows_quarantined", T.LongType(), True, {"comment": "rows quarantined"}),
