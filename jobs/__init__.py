@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from insight.clean.run import clean_all
+from insight.features.run import features_all
 from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
 from insight.runtime import JobRun
@@ -14,4 +15,5 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "ingest": ingest_all,
     "clean": clean_all,
     "nlp": nlp_all,
+    "features": features_all,  # after nlp: reads gold.review_insights
 }

@@ -1,4 +1,4 @@
-"""Run the whole DAG in order (ingest -> clean -> nlp) for one as_of; print what it made."""
+"""Run the whole DAG in order (ingest -> clean -> nlp -> features) for one as_of; print it."""
 
 from __future__ import annotations
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from insight.cli import main
+from insight.cli import JOBS, main
 from insight.generate import generate_lake
+from jobs import DAG
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,7 +39,10 @@ def test_unknown_job_is_refused_with_the_choices(capsys):
         main(["run", "cleanse"])
     assert exc.value.code == 2
     err = capsys.readouterr().err
-    assert "invalid choice: 'cleanse' (choose from 'ingest', 'clean', 'all')" in err
+    assert (
+        "invalid choice: 'cleanse' (choose from 'ingest', 'clean', 'nlp', 'features', 'all')" in err
+    )
+    assert set(DAG) | {"all"} == set(JOBS)  # every DAG step can be run on its own
 
 
 @pytest.mark.parametrize(

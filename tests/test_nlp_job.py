@@ -237,3 +237,26 @@ def test_a_lake_too_young_to_train_on_is_skipped_and_says_why(spark, tmp_path):
     entry = nlp_ledger(spark, young)[-1]
     assert entry["status"] == "skipped" and "rated reviews" in entry["message"]
     assert not tables.exists(spark, S.REVIEW_INSIGHTS, young.path)
+
+
+def test_features_pick_up_each_customers_review_sentiment(spark, lake):
+    from insight.features.schemas import CUSTOMER_FEATURES
+    from jobs import features
+
+    assert features.main(lake.args()) == 0
+    known = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    want = {
+        r[C.CUSTOMER_KEY]: (r["n"], r["neg"])
+        for r in known.groupBy(C.CUSTOMER_KEY)
+        .agg(
+            F.count("*").alias("n"),
+            F.avg((F.col(C.SENTIMENT) == "negative").cast("double")).alias("neg"),
+        )
+        .collect()
+    }
+    rows = read(spark, lake, CUSTOMER_FEATURES).where(f"as_of = '{AS_OF}'").collect()
+    got = {r[C.CUSTOMER_KEY]: (r["review_count"], r["negative_review_share"]) for r in rows}
+    assert len(want) > 50
+    for key, (n, neg) in want.items():
+        assert got[key][0] == n and got[key][1] == pytest.approx(neg, abs=1e-6), key
+    assert all(v[0] == 0 for k, v in got.items() if k not in want)
