@@ -149,12 +149,14 @@ def merge_latest(
     keys: Sequence[str],
     version_col: str,
     txn: tuple[str, int] | None = None,
+    same_version_wins: bool = False,
 ) -> MergeCounts:
     """Upsert `updates` (one row per key) so that the row with the latest version wins.
 
     A row whose version is not newer than the stored one changes nothing, so re-running a
-    batch is a no-op. Into an empty table (a first load) the rows are appended, which is
-    the same result without joining against nothing.
+    batch is a no-op. With `same_version_wins` a row of the same version replaces the stored
+    one too (a recomputed snapshot). Into an empty table (a first load) the rows are
+    appended, which is the same result without joining against nothing.
     """
     target = DeltaTable.forPath(spark, table.path(lake))
     detail = target.detail().select("numFiles", "partitionColumns").first()
@@ -169,7 +171,9 @@ def merge_latest(
     (
         target.alias("t")
         .merge(updates.alias("s"), on)
-        .whenMatchedUpdateAll(condition=f"s.`{version_col}` > t.`{version_col}`")
+        .whenMatchedUpdateAll(
+            condition=f"s.`{version_col}` {'>=' if same_version_wins else '>'} t.`{version_col}`"
+        )
         .whenNotMatchedInsertAll()
         .execute()
     )

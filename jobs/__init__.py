@@ -8,6 +8,7 @@ from insight.clean.run import clean_all
 from insight.features.run import features_all
 from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
+from insight.profile.run import profile_all
 from insight.runtime import JobRun
 
 # The DAG, in order: `insight run all` (jobs/all.py) runs these steps.
@@ -16,4 +17,5 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "clean": clean_all,
     "nlp": nlp_all,
     "features": features_all,  # after nlp: reads gold.review_insights
+    "profile": profile_all,  # last: joins everything above
 }

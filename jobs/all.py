@@ -1,4 +1,4 @@
-"""Run the whole DAG in order (ingest -> clean -> nlp -> features) for one as_of; print it."""
+"""Run the whole DAG in order (jobs.DAG: ingest -> ... -> profile) for one as_of; print it."""
 
 from __future__ import annotations
 

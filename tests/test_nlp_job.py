@@ -260,3 +260,24 @@ def test_features_pick_up_each_customers_review_sentiment(spark, lake):
     for key, (n, neg) in want.items():
         assert got[key][0] == n and got[key][1] == pytest.approx(neg, abs=1e-6), key
     assert all(v[0] == 0 for k, v in got.items() if k not in want)
+
+
+def test_profile_has_one_row_per_customer_and_a_rerun_changes_no_content(spark, lake):
+    from insight.profile.build import CUSTOMER_PROFILE
+    from jobs import features, profile
+
+    assert features.main(lake.args()) == 0
+    assert profile.main(lake.args()) == 0
+    silver = read(spark, lake, tables.silver("customers"))
+    prof = read(spark, lake, CUSTOMER_PROFILE)
+    assert prof.count() == silver.count() == prof.select(C.CUSTOMER_KEY).distinct().count()
+    assert prof.join(silver, C.CUSTOMER_KEY, "left_anti").count() == 0
+    content = prof.drop("profile_updated_at")
+    before = sorted(content.collect())
+    assert profile.main(lake.args()) == 0
+    assert (
+        sorted(read(spark, lake, CUSTOMER_PROFILE).drop("profile_updated_at").collect()) == before
+    )
+    described = {r["col_name"]: r["comment"] for r in spark.sql(
+        f"DESCRIBE TABLE delta.`{CUSTOMER_PROFILE.path(lake.path)}`").collect()}  # fmt: skip
+    assert all(described[c] for c in prof.columns)

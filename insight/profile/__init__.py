@@ -1,0 +1,1 @@
+"""The unified customer profile: one row per customer for BI tools."""

@@ -1,0 +1,143 @@
+"""gold.customer_profile: every silver customer with their features, segments, lifetime
+value and review sentiment as of one date, in one row an analyst can read.
+
+Sources other than silver.customers are optional: a customer without a features row (not
+yet a customer at as_of) or a source table not built yet leaves its columns null, never NaN.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from insight import columns as C
+from insight.features import columns as FC
+from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
+from insight.tables import Table
+from insight.tables import commented as _f
+
+CUSTOMER_PROFILE = Table("gold", "customer_profile")
+CUSTOMER_SEGMENTS = Table("gold", "customer_segments")
+CUSTOMER_CLV = Table("gold", "customer_clv")
+
+TOP_CATEGORY = "top_category"
+PREFERRED_CHANNEL = "preferred_channel"
+PREFERRED_DEVICE = "preferred_device"
+HAS_FEATURES = "has_features"
+UPDATED_AT = "profile_updated_at"
+
+# Feature columns copied into the profile (their comments come with them).
+FEATURES = (
+    FC.TENURE_DAYS, FC.RECENCY_DAYS, FC.FREQUENCY, FC.MONETARY, FC.RECENCY_SCORE,
+    FC.FREQUENCY_SCORE, FC.MONETARY_SCORE, FC.AVG_ORDER_VALUE, FC.RETURN_RATE,
+    FC.MEAN_DAYS_BETWEEN_ORDERS, FC.orders_in(365), FC.spend_in(365), FC.events_in(30),
+    FC.SESSIONS, FC.CART_ABANDONMENT_RATE, FC.CATEGORY_AFFINITY, FC.REVIEW_COUNT,
+    FC.MEAN_SENTIMENT, FC.NEGATIVE_REVIEW_SHARE,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Source:
+    """An optional gold table the profile takes columns from, keyed by customer and as_of."""
+
+    table: Table
+    fields: tuple[T.StructField, ...]
+
+
+SEGMENTS = Source(CUSTOMER_SEGMENTS, (
+    _f("rfm_segment", T.StringType(), "RFM segment (Champions, Loyal, ...; see segment_summary)"),
+    _f("cluster_name", T.StringType(), "behavioural cluster, named from its centroid"),
+))  # fmt: skip
+CLV = Source(CUSTOMER_CLV, (
+    _f("expected_purchases_12m", T.DoubleType(), "BG/NBD expected purchases in the next 12 "
+       "months"),
+    _f("p_alive", T.DoubleType(), "BG/NBD probability the customer is still active, 0-1"),
+    _f("clv_12m", T.DoubleType(), "12-month customer lifetime value, base currency "
+       "(expected purchases x Gamma-Gamma expected spend)"),
+))  # fmt: skip
+SOURCES = (SEGMENTS, CLV)
+
+
+def _feature_field(name: str) -> T.StructField:
+    f = CUSTOMER_FEATURES_SCHEMA[name]
+    return T.StructField(f.name, f.dataType, True, f.metadata)  # null: no features row
+
+
+def profile_schema() -> T.StructType:
+    return T.StructType([
+        _f(C.CUSTOMER_KEY, T.StringType(), "pseudonymous customer id (salted HMAC)", False),
+        _f(C.AS_OF, T.DateType(), "business date the profile describes", False),
+        _f(C.COUNTRY, T.StringType(), "ISO 3166 alpha-2 country"),
+        _f(C.CITY, T.StringType(), "city"),
+        _f(C.SIGNUP_AT, T.TimestampType(), "sign-up time, UTC"),
+        _f(C.MARKETING_OPT_IN, T.BooleanType(), "consented to marketing"),
+        _f(HAS_FEATURES, T.BooleanType(), "false: not yet a customer at as_of (signed up "
+           "later), so feature columns are null", False),
+        *[_feature_field(name) for name in FEATURES],
+        _f(TOP_CATEGORY, T.StringType(), "category with the largest share of purchases; null "
+           "if nothing bought"),
+        _f(PREFERRED_CHANNEL, T.StringType(), "channel of most of the customer's events"),
+        _f(PREFERRED_DEVICE, T.StringType(), "device of most of the customer's events"),
+        *[f for source in SOURCES for f in source.fields],
+        _f(UPDATED_AT, T.TimestampType(), "when this row was last written, UTC", False),
+    ])  # fmt: skip
+
+
+PROFILE_SCHEMA = profile_schema()
+
+
+def top_key(shares: Column) -> Column:
+    """The key with the largest share (ties: alphabetical), null for an empty map."""
+    entries = F.map_entries(shares)
+    ordered = F.array_sort(
+        entries,
+        lambda a, b: (
+            F.when(a["value"] > b["value"], -1)
+            .when(a["value"] < b["value"], 1)
+            .when(a["key"] < b["key"], -1)
+            .when(a["key"] > b["key"], 1)
+            .otherwise(0)
+        ),
+    )
+    return F.when(F.size(entries) > 0, ordered[0]["key"])
+
+
+def customer_profile(
+    customers: DataFrame,
+    features: DataFrame,
+    optional: dict[str, DataFrame | None],
+    as_of: date,
+    updated_at: object,
+) -> DataFrame:
+    """One row per customer of `customers` (silver) for `as_of`.
+
+    `features` are gold.customer_features rows (any as_of: filtered here); `optional` maps
+    each Source's table name to its rows (None if not built yet).
+    """
+    base = customers.select(C.CUSTOMER_KEY, C.COUNTRY, C.CITY, C.SIGNUP_AT, C.MARKETING_OPT_IN)
+    feats = features.where(F.col(C.AS_OF) == F.lit(as_of)).select(
+        C.CUSTOMER_KEY, *FEATURES, FC.CHANNEL_MIX, FC.DEVICE_MIX,
+        F.lit(True).alias(HAS_FEATURES),
+    )  # fmt: skip
+    out = base.join(feats, C.CUSTOMER_KEY, "left")
+    for source in SOURCES:
+        names = [f.name for f in source.fields]
+        table = optional.get(source.table.qualified)
+        if table is not None and set(names) <= set(table.columns):
+            rows = table.where(F.col(C.AS_OF) == F.lit(as_of)).select(C.CUSTOMER_KEY, *names)
+            out = out.join(rows, C.CUSTOMER_KEY, "left")
+        else:
+            out = out.withColumns({f.name: F.lit(None).cast(f.dataType) for f in source.fields})
+    out = out.withColumns({
+        C.AS_OF: F.lit(as_of),
+        HAS_FEATURES: F.coalesce(F.col(HAS_FEATURES), F.lit(False)),
+        TOP_CATEGORY: top_key(F.col(FC.CATEGORY_AFFINITY)),
+        PREFERRED_CHANNEL: top_key(F.col(FC.CHANNEL_MIX)),
+        PREFERRED_DEVICE: top_key(F.col(FC.DEVICE_MIX)),
+        UPDATED_AT: F.lit(updated_at).cast("timestamp"),
+    })  # fmt: skip
+    return out.select(*[F.col(f.name).cast(f.dataType) for f in PROFILE_SCHEMA])
