@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from insight.clean.run import clean_all
+from insight.clv.run import clv_all
 from insight.features.run import features_all
 from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
@@ -17,5 +18,6 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "clean": clean_all,
     "nlp": nlp_all,
     "features": features_all,  # after nlp: reads gold.review_insights
+    "clv": clv_all,  # BG/NBD + Gamma-Gamma on silver.events
     "profile": profile_all,  # last: joins everything above
 }

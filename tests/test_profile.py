@@ -85,7 +85,16 @@ def test_sources_fill_in_when_built(spark, customers, features):
     rows = {r[C.CUSTOMER_KEY]: r for r in customer_profile(customers, features, optional, AS_OF,
                                                            NOW).collect()}  # fmt: skip
     assert rows["k1"]["rfm_segment"] == "Champions" and rows["k2"]["rfm_segment"] is None
-    assert rows["k1"]["clv_12m"] is None
+    assert rows["k1"]["clv_12m"] is None  # no CLV table yet: unknown, not zero
+    clv = spark.createDataFrame([("k1", AS_OF, 2.5, 0.9, 120.0)],
+                                f"{C.CUSTOMER_KEY} string, {C.AS_OF} date, expected_purchases_12m "
+                                "double, p_alive double, clv_12m double")  # fmt: skip
+    optional[CLV.table.qualified] = clv
+    rows = {r[C.CUSTOMER_KEY]: r for r in customer_profile(customers, features, optional, AS_OF,
+                                                           NOW).collect()}  # fmt: skip
+    assert (rows["k1"]["clv_12m"], rows["k1"]["p_alive"]) == (120.0, 0.9)
+    # Never bought, so the CLV job wrote no row: no value expected, activity unknown.
+    assert (rows["k2"]["clv_12m"], rows["k2"]["p_alive"]) == (0.0, None)
 
 
 def test_top_key_of_a_share_map(spark):

@@ -46,6 +46,8 @@ class Source:
 
     table: Table
     fields: tuple[T.StructField, ...]
+    # Values for a customer the table has no row for (once the table exists).
+    defaults: tuple[tuple[str, object], ...] = ()
 
 
 SEGMENTS = Source(CUSTOMER_SEGMENTS, (
@@ -53,12 +55,13 @@ SEGMENTS = Source(CUSTOMER_SEGMENTS, (
     _f("cluster_name", T.StringType(), "behavioural cluster, named from its centroid"),
 ))  # fmt: skip
 CLV = Source(CUSTOMER_CLV, (
-    _f("expected_purchases_12m", T.DoubleType(), "BG/NBD expected purchases in the next 12 "
-       "months"),
-    _f("p_alive", T.DoubleType(), "BG/NBD probability the customer is still active, 0-1"),
+    _f("expected_purchases_12m", T.DoubleType(), "BG/NBD expected purchase days in the next "
+       "12 months; 0 if never bought"),
+    _f("p_alive", T.DoubleType(), "BG/NBD probability the customer is still active, 0-1; "
+       "null if never bought"),
     _f("clv_12m", T.DoubleType(), "12-month customer lifetime value, base currency "
-       "(expected purchases x Gamma-Gamma expected spend)"),
-))  # fmt: skip
+       "(expected purchases x Gamma-Gamma expected spend); 0 if never bought"),
+), defaults=(("expected_purchases_12m", 0.0), ("clv_12m", 0.0)))  # fmt: skip
 SOURCES = (SEGMENTS, CLV)
 
 
@@ -130,6 +133,8 @@ def customer_profile(
         if table is not None and set(names) <= set(table.columns):
             rows = table.where(F.col(C.AS_OF) == F.lit(as_of)).select(C.CUSTOMER_KEY, *names)
             out = out.join(rows, C.CUSTOMER_KEY, "left")
+            if source.defaults:
+                out = out.fillna(dict(source.defaults))
         else:
             out = out.withColumns({f.name: F.lit(None).cast(f.dataType) for f in source.fields})
     out = out.withColumns({

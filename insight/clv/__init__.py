@@ -1,0 +1,1 @@
+"""Customer lifetime value: RFM summaries (Spark), BG/NBD + Gamma-Gamma models (numpy)."""

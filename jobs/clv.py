@@ -1,0 +1,41 @@
+"""Customer lifetime value for one as_of into gold.customer_clv: an RFM summary of purchase
+days from silver.events, BG/NBD (expected purchases, P(alive)) and Gamma-Gamma (expected
+spend) fitted on it, CLV over the horizon, and a calibration/holdout check of the purchase
+predictions recorded in the run ledger. A re-run for the same as_of replaces its rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from insight.clv.run import ClvSettings, clv_all
+from insight.runtime import run_job
+
+_DEFAULTS = ClvSettings()
+
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--holdout-days",
+        dest="holdout_days",
+        type=int,
+        help=f"validation holdout before as_of (default {_DEFAULTS.holdout_days})",
+    )
+    parser.add_argument(
+        "--horizon-days",
+        dest="horizon_days",
+        type=int,
+        help=f"CLV horizon (default {_DEFAULTS.horizon_days})",
+    )
+    parser.add_argument("--discount", dest="monthly_discount", type=float,
+                        help="monthly discount rate of the CLV, e.g. 0.01 (default 0)")  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_job("clv", clv_all, argv, __doc__, add_args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
