@@ -13,7 +13,7 @@ from insight import __version__
 
 log = logging.getLogger("insight")
 
-JOBS = ("ingest", "clean", "nlp", "features", "clv", "profile", "all")
+JOBS = ("ingest", "clean", "nlp", "features", "segment", "clv", "profile", "all")
 
 DESCRIPTION = """\
 Customer Insight Lakehouse: Spark jobs that turn raw customer event and review lakes into
@@ -80,10 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="run one job (ingest, clean, nlp, features, clv, profile) or the whole DAG (all)",
+        help="run one job (ingest, clean, nlp, features, segment, clv, profile) or the whole "
+        "DAG (all)",
         description="Run a job: ingest (landing -> bronze), clean (bronze -> silver + "
         "quarantine), nlp (reviews -> sentiment, keyphrases, topics, trends), features "
-        "(per-customer RFM and behaviour as of a date), clv (BG/NBD + Gamma-Gamma lifetime "
+        "(per-customer RFM and behaviour as of a date), segment (RFM segments, behavioural "
+        "clusters, segment history), clv (BG/NBD + Gamma-Gamma lifetime "
         "value), profile (one row per customer for BI) "
         "or all (the DAG "
         "in order). Flags after JOB: --env, --lake, --as-of, --conf KEY=VALUE, and the job's "

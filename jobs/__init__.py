@@ -11,6 +11,7 @@ from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
 from insight.profile.run import profile_all
 from insight.runtime import JobRun
+from insight.segment.run import segment_all
 
 # The DAG, in order: `insight run all` (jobs/all.py) runs these steps.
 DAG: dict[str, Callable[[JobRun], None]] = {
@@ -18,6 +19,7 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "clean": clean_all,
     "nlp": nlp_all,
     "features": features_all,  # after nlp: reads gold.review_insights
+    "segment": segment_all,  # after features: reads gold.customer_features
     "clv": clv_all,  # BG/NBD + Gamma-Gamma on silver.events
     "profile": profile_all,  # last: joins everything above
 }

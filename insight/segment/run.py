@@ -1,0 +1,140 @@
+"""The segment job: gold.customer_features (one as_of) -> gold.customer_segments,
+gold.segment_summary, gold.segment_centroids and gold.segment_history.
+
+Idempotent: the as_of's rows of the first three are replaced in one commit each
+(`replaceWhere`), and history first undoes an earlier application of the same as_of.
+Cluster names are matched to those of the latest earlier as_of in gold.segment_centroids.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from insight import columns as C
+from insight import tables
+from insight.errors import InsightError
+from insight.features import columns as FC
+from insight.features.schemas import CUSTOMER_FEATURES
+from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
+from insight.runtime import JobRun, utc_now
+from insight.segment import clusters, history, rfm
+from insight.segment import schemas as S
+
+log = logging.getLogger(__name__)
+
+SEGMENT_COLUMNS = [f.name for f in S.CUSTOMER_SEGMENTS_SCHEMA]
+
+
+def read_features(run: JobRun) -> DataFrame:
+    """This as_of's gold.customer_features rows, or an InsightError naming the features job."""
+    fix = f"run `insight run features --as-of {run.as_of}` first"
+    if not tables.exists(run.spark, CUSTOMER_FEATURES, run.lake):
+        raise InsightError(f"no {CUSTOMER_FEATURES.qualified} under {run.lake}: {fix}")
+    df = tables.read(run.spark, CUSTOMER_FEATURES, run.lake).where(
+        F.col(C.AS_OF) == F.lit(run.as_of)
+    )
+    if df.isEmpty():
+        raise InsightError(
+            f"{CUSTOMER_FEATURES.qualified} has no rows for as_of {run.as_of}: {fix}"
+        )
+    return df
+
+
+def previous_clusters(run: JobRun) -> list[clusters.PreviousCluster]:
+    """The named centroids of the latest as_of before this one (none on a first run)."""
+    if not tables.exists(run.spark, S.SEGMENT_CENTROIDS, run.lake):
+        return []
+    stored = tables.read(run.spark, S.SEGMENT_CENTROIDS, run.lake).where(
+        F.col(C.AS_OF) < F.lit(run.as_of)
+    )
+    latest = stored.agg(F.max(C.AS_OF)).first()[0]
+    if latest is None:
+        return []
+    rows = stored.where(F.col(C.AS_OF) == F.lit(latest)).orderBy(S.CLUSTER_ID).collect()
+    log.info("segment: naming clusters after the %d of as_of %s", len(rows), latest)
+    return [clusters.PreviousCluster(r[S.NAME], tuple(r[S.FEATURES]), tuple(r[S.CENTROID]))
+            for r in rows]  # fmt: skip
+
+
+def _create_tables(run: JobRun) -> None:
+    for table, schema, comment, parts in (
+        (S.CUSTOMER_SEGMENTS, S.CUSTOMER_SEGMENTS_SCHEMA, S.CUSTOMER_SEGMENTS_COMMENT, [C.AS_OF]),
+        (S.SEGMENT_SUMMARY, S.SEGMENT_SUMMARY_SCHEMA, S.SEGMENT_SUMMARY_COMMENT, []),
+        (S.SEGMENT_CENTROIDS, S.SEGMENT_CENTROIDS_SCHEMA, S.SEGMENT_CENTROIDS_COMMENT, []),
+        (S.SEGMENT_HISTORY, S.SEGMENT_HISTORY_SCHEMA, S.SEGMENT_HISTORY_COMMENT, []),
+    ):
+        tables.create_if_missing(
+            run.spark, table, run.lake, schema, partition_by=parts, comment=comment
+        )
+
+
+def write_history(run: JobRun, segments: DataFrame) -> tuple[str, int | None, str]:
+    """Apply this as_of to gold.segment_history: (status, rows written, message)."""
+    spark, lake = run.spark, run.lake
+    stored = tables.read(spark, S.SEGMENT_HISTORY, lake)
+    latest = stored.agg(F.max(S.ENTERED_AS_OF)).first()[0]
+    if latest is not None and latest > run.as_of:
+        msg = f"history is at {latest}, after as_of {run.as_of}: not rewritten (forward only)"
+        log.warning("segment: %s", msg)
+        return SKIPPED, None, msg
+    # Materialise before overwriting the table it is computed from.
+    updated = history.updated_history(stored, history.memberships(segments), run.as_of)
+    updated = updated.localCheckpoint(eager=True)
+    written = tables.overwrite(updated, S.SEGMENT_HISTORY, lake)
+    return OK, written, f"as_of {run.as_of}: {written} history rows"
+
+
+def segment_all(run: JobRun) -> None:
+    spark, lake = run.spark, run.lake
+    started, t0 = utc_now(), time.monotonic()
+    tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
+    # KMeans passes over the features many times: read them from storage once.
+    features = read_features(run).cache()
+    clustered = segments = None
+    try:
+        rows_in = features.count()
+        fit = clusters.fit_clusters(features)
+        clustered = clusters.with_clusters(features, fit).cache()
+        profiles = clusters.cluster_profiles(clustered, fit.features)
+        names = clusters.name_clusters(profiles, previous_clusters(run), fit.features)
+        log.info("segment: k=%d (silhouettes %s): %s", fit.k, dict(fit.silhouettes), names)
+        segments = (
+            clustered.transform(rfm.with_rfm_segment)
+            .transform(clusters.with_cluster_names, names)
+            .select(*SEGMENT_COLUMNS, FC.RECENCY_DAYS, FC.FREQUENCY, FC.MONETARY)
+            .cache()
+        )
+        _create_tables(run)
+        where = f"{C.AS_OF} = '{run.as_of}'"
+        written = tables.overwrite(
+            segments.select(*SEGMENT_COLUMNS), S.CUSTOMER_SEGMENTS, lake, replace_where=where
+        )
+        summary = history.segment_summary(segments, run.as_of)
+        summary_rows = tables.overwrite(summary, S.SEGMENT_SUMMARY, lake, replace_where=where)
+        centroids = spark.createDataFrame(
+            [(run.as_of, *row) for row in clusters.centroid_rows(profiles, names, fit.features)],
+            S.SEGMENT_CENTROIDS_SCHEMA,
+        )
+        tables.overwrite(centroids, S.SEGMENT_CENTROIDS, lake, replace_where=where)
+        h_status, h_rows, h_msg = write_history(run, segments)
+    finally:
+        for df in (segments, clustered, features):
+            if df is not None:
+                df.unpersist()
+    seconds = time.monotonic() - t0
+    run.record([
+        run.entry(
+            S.CUSTOMER_SEGMENTS.qualified, OK, started_at=started, seconds=seconds,
+            rows_in=rows_in, rows_written=written,
+            message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters "
+            + ", ".join(f"{i}={n}" for i, n in sorted(names.items())),
+        ),
+        run.entry(S.SEGMENT_SUMMARY.qualified, OK, started_at=started, seconds=seconds,
+                  rows_written=summary_rows, message=f"as_of {run.as_of}"),
+        run.entry(S.SEGMENT_HISTORY.qualified, h_status, started_at=started, seconds=seconds,
+                  rows_written=h_rows, message=h_msg),
+    ])  # fmt: skip

@@ -1,0 +1,21 @@
+"""Segment customers for one as_of from gold.customer_features: RFM segments by rule and
+behavioural clusters (KMeans, k by silhouette) with names kept stable across runs, into
+gold.customer_segments, gold.segment_summary, gold.segment_centroids and
+gold.segment_history. A re-run for the same as_of replaces that as_of's rows.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from insight.runtime import run_job
+from insight.segment.run import segment_all
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run_job("segment", segment_all, argv, __doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
