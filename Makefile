@@ -20,7 +20,8 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test lint format bench-clean bench-sentiment constraints clean-demo
+.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile constraints \
+	clean-demo
 
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
@@ -28,6 +29,7 @@ help:
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
 	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
+	@echo "make bench-profile    features/segment/clv/profile + truth -> bench/results/profile.json"
 
 setup: $(STAMP)
 
@@ -75,6 +77,9 @@ bench-clean: $(STAMP)
 
 bench-sentiment: $(STAMP)
 	$(BIN)/python -m bench.sentiment
+
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench.profile
 
 constraints: $(STAMP)
 	{ echo "# Exact versions of the whole stack, verified to install and run together (Python 3.11)."; \

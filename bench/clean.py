@@ -11,17 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import shutil
 import time
 from datetime import date
 from pathlib import Path
 
-from bench.common import RESULTS, machine, table, update_readme, write_results
+from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
 from bench.peers.pandas_clean import clean_lake
 from insight import tables
 from insight.clean.run import clean_params
 from insight.config import load_config
-from insight.generate import generate_lake
 from insight.pii import load_salt
 from insight.spark import build_spark
 from jobs import clean, ingest
@@ -31,19 +29,8 @@ SEED = 42
 log = logging.getLogger("bench.clean")
 
 
-def _fresh_lake(work: Path, customers: int) -> Path:
-    """A generated landing zone (kept between runs) with no tables yet."""
-    lake = work / f"clean-{customers}"
-    if not (lake / "truth" / "manifest.json").exists():
-        shutil.rmtree(lake, ignore_errors=True)
-        generate_lake(lake, customers=customers, seed=SEED, days=365, dirty_rate=0.02)
-    for derived in ("bronze", "silver", "quarantine", "ops", "_checkpoints", "_catalog", "pandas"):
-        shutil.rmtree(lake / derived, ignore_errors=True)
-    return lake
-
-
 def run_scale(work: Path, customers: int) -> dict:
-    lake = _fresh_lake(work, customers)
+    lake = fresh_lake(work, "clean", customers, SEED)
     args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
     t0 = time.monotonic()
     assert ingest.main(args) == 0, "ingest failed"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -74,3 +75,20 @@ def update_readme(name: str, markdown: str) -> None:
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     README.write_text(f"{head}{start}\n{markdown}\n{end}{tail}")
+
+
+DERIVED = ("bronze", "silver", "gold", "quarantine", "ops", "_checkpoints", "_catalog",
+           "_mlflow", "pandas")  # fmt: skip
+
+
+def fresh_lake(work: Path, stage: str, customers: int, seed: int) -> Path:
+    """A generated landing zone (kept between runs, generating is slow) with no tables yet."""
+    from insight.generate import generate_lake
+
+    lake = work / f"{stage}-{customers}"
+    if not (lake / "truth" / "manifest.json").exists():
+        shutil.rmtree(lake, ignore_errors=True)
+        generate_lake(lake, customers=customers, seed=seed, days=365, dirty_rate=0.02)
+    for derived in DERIVED:
+        shutil.rmtree(lake / derived, ignore_errors=True)
+    return lake

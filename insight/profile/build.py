@@ -15,14 +15,14 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
+from insight.clv.schemas import CUSTOMER_CLV
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
+from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.tables import Table
 from insight.tables import commented as _f
 
 CUSTOMER_PROFILE = Table("gold", "customer_profile")
-CUSTOMER_SEGMENTS = Table("gold", "customer_segments")
-CUSTOMER_CLV = Table("gold", "customer_clv")
 
 TOP_CATEGORY = "top_category"
 PREFERRED_CHANNEL = "preferred_channel"

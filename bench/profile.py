@@ -1,0 +1,142 @@
+"""Benchmark the customer-profile stages (features -> segment -> clv -> profile) at two
+scales, and measure them against the generator's hidden truth.
+
+- seconds per stage (ingest and clean run first, untimed here: see bench-clean);
+- `ari`: adjusted Rand index of the behavioural clusters (and of the RFM segments) vs the
+  hidden archetypes the generator drew customers from;
+- `clv_mae`: mean absolute error of 12-month CLV vs the simulated next-365-day spend, and
+  `purchases_mae` of expected purchases vs simulated future purchases, over buyers.
+
+    python -m bench.profile [--customers 2000,10000]   (make bench-profile)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from pyspark.sql import functions as F
+from sklearn.metrics import adjusted_rand_score
+
+from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
+from insight import columns as C
+from insight import tables
+from insight.clv.schemas import CUSTOMER_CLV
+from insight.config import load_config
+from insight.pii import hmac_sha256, load_salt
+from insight.segment.schemas import CUSTOMER_SEGMENTS
+from insight.spark import build_spark
+from jobs import clean, clv, features, ingest, profile, segment
+
+AS_OF = "2025-12-31"
+SEED = 42
+STAGES = {"features": features, "segment": segment, "clv": clv, "profile": profile}
+
+
+def truth_frame(spark, lake: Path, salt: bytes):
+    """The hidden truth per customer, keyed like silver (salted HMAC of the source id)."""
+    rows = [json.loads(line) for line in (lake / "truth" / "customers.jsonl").open()]
+    df = spark.createDataFrame(
+        [(r["customer_id"], r["archetype"], float(r["future_purchases_365d"]),
+          float(r["future_spend_365d"])) for r in rows],
+        "customer_id string, archetype string, future_purchases double, future_spend double",
+    )  # fmt: skip
+    return df.withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt)).drop("customer_id")
+
+
+def run_scale(work: Path, customers: int) -> dict:
+    lake = fresh_lake(work, "profile", customers, SEED)
+    args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
+    assert ingest.main(args) == 0 and clean.main(args) == 0, "ingest/clean failed"
+    seconds = {}
+    for name, job in STAGES.items():
+        t0 = time.monotonic()
+        assert job.main(args) == 0, f"{name} failed"
+        seconds[name] = round(time.monotonic() - t0, 2)
+        print(f"{customers} customers: {name} {seconds[name]} s")
+
+    cfg = load_config("local", lake=str(lake))
+    spark = build_spark(cfg)
+    truth = truth_frame(spark, lake, load_salt(cfg.pii.salt_env, allow_dev_salt=True))
+    segments = tables.read(spark, CUSTOMER_SEGMENTS, str(lake)).where(F.col(C.AS_OF) == AS_OF)
+    seg = segments.join(truth, C.CUSTOMER_KEY).select("archetype", "cluster_name", "rfm_segment")
+    pdf = seg.toPandas()
+    values = tables.read(spark, CUSTOMER_CLV, str(lake)).where(F.col(C.AS_OF) == AS_OF)
+    cv = (
+        values.join(truth, C.CUSTOMER_KEY)
+        .select("clv_12m", "expected_purchases_12m", "future_spend", "future_purchases")
+        .toPandas()
+    )
+    return {
+        "customers": customers,
+        "events": tables.read(spark, tables.silver("events"), str(lake)).count(),
+        "seconds": seconds,
+        "total_seconds": round(sum(seconds.values()), 2),
+        "segmented_customers": len(pdf),
+        "clusters": int(pdf["cluster_name"].nunique()),
+        "ari": round(float(adjusted_rand_score(pdf["archetype"], pdf["cluster_name"])), 4),
+        "ari_rfm": round(float(adjusted_rand_score(pdf["archetype"], pdf["rfm_segment"])), 4),
+        "buyers": len(cv),
+        "clv_mae": round(float(np.mean(np.abs(cv["clv_12m"] - cv["future_spend"]))), 2),
+        "mean_future_spend": round(float(cv["future_spend"].mean()), 2),
+        "purchases_mae": round(
+            float(np.mean(np.abs(cv["expected_purchases_12m"] - cv["future_purchases"]))), 3
+        ),
+        "clv_spend_correlation": round(
+            float(np.corrcoef(cv["clv_12m"], cv["future_spend"])[0, 1]), 3
+        ),
+    }
+
+
+def render(payload: dict) -> None:
+    rows = [{**r, **{f"{k}_s": v for k, v in r["seconds"].items()}} for r in payload["scales"]]
+    md = table(rows, [
+        ("customers", "customers"), ("events", "events"), ("features_s", "features s"),
+        ("segment_s", "segment s"), ("clv_s", "clv s"), ("profile_s", "profile s"),
+        ("ari", "ARI clusters"), ("ari_rfm", "ARI RFM"), ("clv_mae", "CLV MAE"),
+        ("mean_future_spend", "mean true spend"), ("clv_spend_correlation", "CLV-spend corr"),
+        ("purchases_mae", "purchases MAE"),
+    ])  # fmt: skip
+    m = payload["machine"]
+    facts = (
+        f"Measured {m['measured_at']} on {m['cores']} cores, {m['memory_gib']} GiB "
+        f"({m['cpu']}); Spark `local[2]`. ARI: behavioural clusters (and RFM segments) vs the "
+        "generator's hidden archetypes. CLV MAE: 12-month CLV vs simulated next-365-day spend "
+        "(base currency), over buyers; purchases MAE: expected purchase days vs simulated "
+        "future orders. Review features are at their defaults (nlp not run here)."
+    )
+    (RESULTS / "profile.md").write_text(f"# Profile stages benchmark\n\n{md}\n\n{facts}\n")
+    update_readme("profile", f"{md}\n\n{facts}")
+    print(md)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--customers", default="2000,10000", help="scales, comma-separated")
+    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    parser.add_argument("--render", action="store_true", help="only re-render from profile.json")
+    args = parser.parse_args(argv)
+    if args.render:
+        render(json.loads((RESULTS / "profile.json").read_text()))
+        return 0
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "stage": "profile",
+        "what": "features -> segment -> clv -> profile on a generated lake, vs hidden truth",
+        "machine": machine(),
+        "config": {"env": "local", "master": "local[2]", "as_of": AS_OF, "seed": SEED},
+        "scales": [run_scale(work, int(n)) for n in args.customers.split(",")],
+    }
+    write_results("profile", payload)
+    render(payload)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
