@@ -80,6 +80,15 @@ def read(spark: SparkSession, table: Table, lake: str) -> DataFrame:
     return spark.read.format("delta").load(table.path(lake))
 
 
+def read_required(spark: SparkSession, table: Table, lake: str, producer: str) -> DataFrame:
+    """The table, or an error naming it and the job that writes it (`producer`)."""
+    if not exists(spark, table, lake):
+        from insight.errors import InsightError
+
+        raise InsightError(f"no {table} under {lake}: run `insight run {producer}` first")
+    return read(spark, table, lake)
+
+
 # (session, table, path) already registered by this process: saves a catalog lookup and a
 # DESCRIBE DETAIL on every append.
 _registered: set[tuple[str, str, str]] = set()

@@ -107,8 +107,26 @@ def test_k_selection_finds_the_true_k(spark):
 
 def test_too_few_customers_is_an_error(spark):
     df = blobs(spark, per=1)
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(clusters.TooFewCustomersError, match="too few"):
         fit(df, k_values=(5, 6))
+
+
+def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake):
+    from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
+    from jobs import segment as segment_job
+
+    def row(key):
+        kinds = {"integer": 1, "long": 1, "double": 0.0, "map": {}}
+        values = {f.name: kinds.get(f.dataType.typeName()) for f in CUSTOMER_FEATURES_SCHEMA}
+        return values | {C.CUSTOMER_KEY: key, C.AS_OF: date(2025, 12, 31)}
+
+    frame = spark.createDataFrame([row("a"), row("b")], CUSTOMER_FEATURES_SCHEMA)
+    tables.create_if_missing(spark, CUSTOMER_FEATURES, lake, CUSTOMER_FEATURES_SCHEMA)
+    tables.append(frame, CUSTOMER_FEATURES, lake)
+    assert segment_job.main(["--lake", lake, "--as-of", "2025-12-31"]) == 0
+    last = tables.read(spark, tables.RUN_LEDGER, lake).where("job = 'segment'").collect()[-1]
+    assert last["status"] == "skipped" and "too few" in last["message"]
+    assert not tables.exists(spark, S.CUSTOMER_SEGMENTS, lake)
 
 
 def profile(cid, n, *, rec=0.0, freq=0.0, mon=0.0, buyers=1.0):

@@ -36,7 +36,6 @@ from insight.clv import schemas as S
 from insight.clv.summary import EVENT_COLUMNS, holdout_purchases, rfm_summary
 from insight.errors import InsightError
 from insight.features.compute import PURCHASE, RETURN
-from insight.features.run import read_required
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.runtime import JobRun, utc_now
 
@@ -197,7 +196,7 @@ def clv_all(run: JobRun) -> None:
     started, t0 = utc_now(), time.monotonic()
     settings = ClvSettings.from_flags(run.flags)
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    events = read_required(run, tables.silver(L.EVENTS))
+    events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
     # Both summaries and the holdout read the orders: read them from storage once.
     orders = events.where(F.col(C.EVENT_TYPE).isin(PURCHASE, RETURN)).select(*EVENT_COLUMNS)
     orders = orders.cache()

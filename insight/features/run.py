@@ -10,12 +10,9 @@ from __future__ import annotations
 import logging
 import time
 
-from pyspark.sql import DataFrame
-
 from insight import columns as C
 from insight import landing as L
 from insight import tables
-from insight.errors import InsightError
 from insight.features import compute
 from insight.features import schemas as S
 from insight.nlp.schemas import REVIEW_INSIGHTS
@@ -25,20 +22,13 @@ from insight.runtime import JobRun, utc_now
 log = logging.getLogger(__name__)
 
 
-def read_required(run: JobRun, table: tables.Table) -> DataFrame:
-    """The table, or an InsightError naming it and the job that writes it."""
-    if not tables.exists(run.spark, table, run.lake):
-        raise InsightError(f"no {table.qualified} under {run.lake}: run `insight run clean` first")
-    return tables.read(run.spark, table, run.lake)
-
-
 def features_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     started, t0 = utc_now(), time.monotonic()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    customers = read_required(run, tables.silver(L.CUSTOMERS))
-    events = read_required(run, tables.silver(L.EVENTS))
-    products = read_required(run, tables.silver(L.PRODUCTS))
+    customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
+    events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
+    products = tables.read_required(spark, tables.silver(L.PRODUCTS), lake, "clean")
     has_insights = tables.exists(spark, REVIEW_INSIGHTS, lake)
     insights = tables.read(spark, REVIEW_INSIGHTS, lake) if has_insights else None
     if not has_insights:

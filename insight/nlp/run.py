@@ -17,7 +17,6 @@ from pyspark.sql import functions as F
 from insight import columns as C
 from insight import landing as L
 from insight import tables
-from insight.errors import InsightError
 from insight.models import registry
 from insight.nlp import model as review_model
 from insight.nlp import schemas as S
@@ -33,9 +32,7 @@ log = logging.getLogger(__name__)
 def reviews_until(run: JobRun) -> DataFrame:
     """Silver reviews written on or before as_of, with their brand and NLP-ready text."""
     silver = tables.silver(L.REVIEWS)
-    if not tables.exists(run.spark, silver, run.lake):
-        raise InsightError(f"no {silver.qualified} under {run.lake}: run `insight run clean` first")
-    reviews = tables.read(run.spark, silver, run.lake).where(
+    reviews = tables.read_required(run.spark, silver, run.lake, "clean").where(
         F.col(C.REVIEW_DATE) <= F.lit(run.as_of)
     )
     products = tables.silver(L.PRODUCTS)

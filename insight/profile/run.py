@@ -34,12 +34,8 @@ def profile_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     started, t0 = utc_now(), time.monotonic()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    customers_table = tables.silver(L.CUSTOMERS)
-    if not tables.exists(spark, customers_table, lake):
-        raise InsightError(f"no {customers_table} under {lake}: run `insight run clean` first")
-    if not tables.exists(spark, CUSTOMER_FEATURES, lake):
-        raise InsightError(f"no {CUSTOMER_FEATURES} under {lake}: run `insight run features` first")
-    features = tables.read(spark, CUSTOMER_FEATURES, lake)
+    customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
+    features = tables.read_required(spark, CUSTOMER_FEATURES, lake, "features")
     if features.where(F.col(C.AS_OF) == F.lit(run.as_of)).limit(1).count() == 0:
         raise InsightError(
             f"{CUSTOMER_FEATURES} has no rows for as_of {run.as_of}: "
@@ -56,9 +52,7 @@ def profile_all(run: JobRun) -> None:
             missing.append(source.table.qualified)
     if missing:
         log.warning("profile: %s not built yet; their columns stay null", ", ".join(missing))
-    rows = customer_profile(
-        tables.read(spark, customers_table, lake), features, optional, run.as_of, run.started_at
-    )
+    rows = customer_profile(customers, features, optional, run.as_of, run.started_at)
     tables.create_if_missing(spark, CUSTOMER_PROFILE, lake, PROFILE_SCHEMA, comment=COMMENT)
     counts = tables.merge_latest(
         spark, rows, CUSTOMER_PROFILE, lake, keys=[C.CUSTOMER_KEY], version_col=C.AS_OF,

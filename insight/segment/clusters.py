@@ -115,6 +115,10 @@ def with_model_inputs(
     return df.withColumns({_IN + c: _input(c, c in logged) for c in features})
 
 
+class TooFewCustomersError(ValueError):
+    """Fewer distinct customers than the smallest k needs."""
+
+
 def fit_clusters(
     df: DataFrame,
     *,
@@ -151,7 +155,7 @@ def fit_clusters(
         distinct = vectors.distinct().count()
         ks = sorted(k for k in set(k_values) if 2 <= k < distinct)
         if not ks:
-            raise ValueError(
+            raise TooFewCustomersError(
                 f"{distinct} distinct customers: too few to cluster with k in {sorted(k_values)}"
             )
         evaluator = ClusteringEvaluator(featuresCol=space, predictionCol=S.CLUSTER_ID)

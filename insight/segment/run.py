@@ -97,7 +97,15 @@ def segment_all(run: JobRun) -> None:
     clustered = segments = None
     try:
         rows_in = features.count()
-        fit = clusters.fit_clusters(features)
+        try:
+            fit = clusters.fit_clusters(features)
+        except clusters.TooFewCustomersError as exc:
+            # A lake too young to segment (or an as_of before the data): say so, go on.
+            log.warning("segment skipped: %s", exc)
+            run.record([run.entry(S.CUSTOMER_SEGMENTS.qualified, SKIPPED, started_at=started,
+                                  seconds=time.monotonic() - t0, rows_in=rows_in,
+                                  message=str(exc))])  # fmt: skip
+            return
         clustered = clusters.with_clusters(features, fit).cache()
         profiles = clusters.cluster_profiles(clustered, fit.features)
         names = clusters.name_clusters(profiles, previous_clusters(run), fit.features)
