@@ -29,11 +29,11 @@ from insight.config import load_config
 from insight.pii import hmac_sha256, load_salt
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.spark import build_spark
-from jobs import clean, clv, features, ingest, profile, segment
+from jobs import clean, clv, customer_profile, features, ingest, segment
 
 AS_OF = "2025-12-31"
 SEED = 42
-STAGES = {"features": features, "segment": segment, "clv": clv, "profile": profile}
+STAGES = {"features": features, "segment": segment, "clv": clv, "profile": customer_profile}
 
 
 def truth_frame(spark, lake: Path, salt: bytes):

@@ -13,6 +13,9 @@ from insight import __version__
 
 log = logging.getLogger("insight")
 
+# jobs/<job>.py, except where the name would shadow a standard library module when
+# spark-submit runs a script from jobs/ (cProfile imports `profile`).
+JOB_MODULES = {"profile": "customer_profile"}
 JOBS = ("ingest", "clean", "nlp", "features", "segment", "clv", "profile", "all")
 
 DESCRIPTION = """\
@@ -110,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     if args.command == "submit-args":
         return _submit_args(args.env)
-    module = importlib.import_module(f"jobs.{args.job}")
+    module = importlib.import_module(f"jobs.{JOB_MODULES.get(args.job, args.job)}")
     return module.main(args.job_args)
 
 

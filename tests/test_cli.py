@@ -25,11 +25,13 @@ def test_help_explains_the_commands(capsys):
     assert "generate" in out and "run" in out and "bronze.*" in out
 
 
-def test_job_help_lists_the_common_flags(capsys):
+@pytest.mark.parametrize("job", JOBS)
+def test_every_job_has_help_with_the_common_flags(capsys, job):
     with pytest.raises(SystemExit) as exc:
-        main(["run", "clean", "--help"])
+        main(["run", job, "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
+    assert f"insight run {job}" in out
     for flag in ("--env", "--lake", "--as-of", "--conf"):
         assert flag in out
 

@@ -264,7 +264,8 @@ def test_features_pick_up_each_customers_review_sentiment(spark, lake):
 
 def test_profile_has_one_row_per_customer_and_a_rerun_changes_no_content(spark, lake):
     from insight.profile.build import CUSTOMER_PROFILE
-    from jobs import features, profile
+    from jobs import customer_profile as profile
+    from jobs import features
 
     assert features.main(lake.args()) == 0
     assert profile.main(lake.args()) == 0

@@ -1,5 +1,9 @@
 """Build gold.customer_profile: every customer with features, segments, lifetime value and
-review sentiment as of --as-of, merged by customer so BI tools read one current row each."""
+review sentiment as of --as-of, merged by customer so BI tools read one current row each.
+
+`insight run profile`; the file is not jobs/profile.py because that would shadow the standard
+library's `profile` module (cProfile imports it) when spark-submit runs a script in jobs/.
+"""
 
 from __future__ import annotations
 
