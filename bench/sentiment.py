@@ -28,7 +28,7 @@ from insight import columns as C
 from insight.config import load_config
 from insight.nlp import model as review_model
 from insight.nlp.sentiment import LABEL, NEUTRAL, SENTIMENT, with_label, with_prediction
-from insight.nlp.text import TEXT_STATUS, scorable, with_nlp_text
+from insight.nlp.text import SCORABLE, TEXT_STATUS, scorable, with_nlp_text
 from insight.spark import build_spark
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/amazon-alexa-reviews/amazon_alexa.tsv"
@@ -51,8 +51,8 @@ def load_reviews(path: Path) -> pd.DataFrame:
 
 def predictions(model: PipelineModel | None, test: DataFrame) -> dict[str, str]:
     """review id -> label; text the models cannot read counts as a neutral prediction."""
-    out = {r[C.REVIEW_ID]: NEUTRAL for r in test.where(~F.col(TEXT_STATUS).isin("ok",
-           "markup_removed", "truncated")).select(C.REVIEW_ID).collect()}  # fmt: skip
+    unreadable = test.where(~F.col(TEXT_STATUS).isin(*SCORABLE)).select(C.REVIEW_ID)
+    out = {r[C.REVIEW_ID]: NEUTRAL for r in unreadable.collect()}
     scored = model.transform(scorable(test)).transform(with_prediction)
     out |= {
         r[C.REVIEW_ID]: r[SENTIMENT] or NEUTRAL
