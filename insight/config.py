@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from insight.errors import InsightError
+from insight.landing import PRODUCT_EVENT_TYPES
 from insight.shipped import shipped_dir
 
 ENVS = ("local", "cluster", "databricks")
@@ -113,6 +114,33 @@ class NlpConfig:
 
 
 @dataclass(frozen=True)
+class AlsGrid:
+    rank: tuple[int, ...]
+    reg_param: tuple[float, ...]
+    alpha: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class RecommendConfig:
+    model_name: str
+    top_n: int
+    similar_n: int
+    event_weights: dict[str, float]
+    half_life_days: int
+    history_days: int
+    validation_days: int
+    eval_k: int
+    repurchasable_categories: tuple[str, ...]
+    blocked_products: tuple[str, ...]
+    grid: AlsGrid
+    max_iter: int
+    seed: int
+    block_size: int
+    reason_history: int
+    min_training_interactions: int
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     lake: str
@@ -123,6 +151,7 @@ class Config:
     quality: QualityConfig
     mlflow: MlflowConfig
     nlp: NlpConfig
+    recommend: RecommendConfig
 
     def __post_init__(self) -> None:
         if self.clean.base_currency not in self.clean.fx_to_base:
@@ -146,6 +175,17 @@ class Config:
             "nlp.min_doc_freq": self.nlp.min_doc_freq,
             "nlp.alerts.recent_days": self.nlp.alerts.recent_days,
             "nlp.alerts.baseline_days": self.nlp.alerts.baseline_days,
+            "recommend.top_n": self.recommend.top_n,
+            "recommend.similar_n": self.recommend.similar_n,
+            "recommend.half_life_days": self.recommend.half_life_days,
+            "recommend.history_days": self.recommend.history_days,
+            "recommend.validation_days": self.recommend.validation_days,
+            "recommend.eval_k": self.recommend.eval_k,
+            "recommend.max_iter": self.recommend.max_iter,
+            "recommend.block_size": self.recommend.block_size,
+            "recommend.reason_history": self.recommend.reason_history,
+            "recommend.min_training_interactions": self.recommend.min_training_interactions,
+            **{f"recommend.grid.rank[{i}]": r for i, r in enumerate(self.recommend.grid.rank)},
         }.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
@@ -159,10 +199,29 @@ class Config:
                 f"nlp.candidates: unknown candidate {unknown[0] if unknown else '(none)'!r}; "
                 f"choose from {', '.join(SENTIMENT_CANDIDATES)}"
             )
+        self._check_recommend()
         if self.quality.result_format not in ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"):
             raise ConfigError(
                 f"quality.result_format: unknown format {self.quality.result_format!r}"
             )
+
+    def _check_recommend(self) -> None:
+        r = self.recommend
+        unknown = sorted(set(r.event_weights) - set(PRODUCT_EVENT_TYPES))
+        if unknown:
+            raise ConfigError(
+                f"recommend.event_weights: unknown event type {unknown[0]!r}; "
+                f"choose from {', '.join(PRODUCT_EVENT_TYPES)}"
+            )
+        if not any(w > 0 for w in r.event_weights.values()):
+            raise ConfigError("recommend.event_weights: at least one weight must be positive")
+        grid = r.grid
+        for key, values in (("rank", grid.rank), ("reg_param", grid.reg_param),
+                            ("alpha", grid.alpha)):  # fmt: skip
+            if not values:
+                raise ConfigError(f"recommend.grid.{key}: give at least one value")
+        if any(v < 0 for v in grid.reg_param) or any(v <= 0 for v in grid.alpha):
+            raise ConfigError("recommend.grid: reg_param must be >= 0 and alpha > 0")
 
 
 def conf_dir() -> Path:

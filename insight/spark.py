@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -137,6 +138,10 @@ def build_spark(cfg: Config) -> SparkSession:
         return active
     if cfg.spark.local_catalog:
         catalog_dir(cfg.lake).mkdir(parents=True, exist_ok=True)
+    if (cfg.spark.master or "").startswith("local"):
+        # Python workers run on this machine: the same interpreter (and packages) as the
+        # driver, not whatever `python3` is first on PATH.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder
     for key, value in spark_settings(cfg, jar_files(cfg)).items():
         builder = builder.config(key, value)

@@ -10,6 +10,7 @@ from insight.features.run import features_all
 from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
 from insight.profile.run import profile_all
+from insight.recommend.run import recommend_all
 from insight.runtime import JobRun
 from insight.segment.run import segment_all
 
@@ -21,5 +22,6 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "features": features_all,  # after nlp: reads gold.review_insights
     "segment": segment_all,  # after features: reads gold.customer_features
     "clv": clv_all,  # BG/NBD + Gamma-Gamma on silver.events
+    "recommend": recommend_all,  # ALS on silver.events
     "profile": profile_all,  # last: joins everything above
 }

@@ -116,5 +116,13 @@ def promote_if_not_worse(
     return True, reason
 
 
+def pinned(*distributions: str) -> list[str]:
+    """`name==version` of installed distributions: a logged model's pip requirements, named
+    so MLflow skips its slow (and here offline) inference of them."""
+    from importlib import metadata
+
+    return [f"{d}=={metadata.version(d)}" for d in distributions]
+
+
 def _served(mv: ModelVersion) -> Served:
     return Served(name=mv.name, version=str(mv.version), run_id=mv.run_id)

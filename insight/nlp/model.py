@@ -196,9 +196,8 @@ def register(cfg: Config, trained: Trained) -> registry.Served:
             trained.model,
             "model",
             registered_model_name=n.model_name,
-            # Spark NLP stages need the spark-nlp package; naming the requirements skips
-            # MLflow's slow (and here offline) inference of them.
-            pip_requirements=_requirements(),
+            # Spark NLP stages need the spark-nlp package.
+            pip_requirements=registry.pinned("pyspark", "spark-nlp", "mlflow"),
         )
     version = str(info.registered_model_version)
     log.info("logged run %s, registered %s version %s", run.info.run_id, n.model_name, version)
@@ -222,9 +221,3 @@ def score(model: PipelineModel, df: DataFrame) -> DataFrame:
     out = model.transform(by_length(df))
     out = out.transform(sentiment.with_prediction).transform(keyphrases.with_keyphrases)
     return out.transform(topics.with_topic)
-
-
-def _requirements() -> list[str]:
-    from importlib import metadata
-
-    return [f"{d}=={metadata.version(d)}" for d in ("pyspark", "spark-nlp", "mlflow")]
