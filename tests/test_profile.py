@@ -14,6 +14,7 @@ from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
 from insight.profile.build import (
     CLV,
     PROFILE_SCHEMA,
+    RECOMMENDATIONS,
     SEGMENTS,
     customer_profile,
     top_key,
@@ -95,6 +96,22 @@ def test_sources_fill_in_when_built(spark, customers, features):
     assert (rows["k1"]["clv_12m"], rows["k1"]["p_alive"]) == (120.0, 0.9)
     # Never bought, so the CLV job wrote no row: no value expected, activity unknown.
     assert (rows["k2"]["clv_12m"], rows["k2"]["p_alive"]) == (0.0, None)
+    assert rows["k1"]["top_recommendations"] is None  # recommend has not run
+
+
+def test_profile_shows_the_best_three_recommendations(spark, customers, features):
+    recs = spark.createDataFrame(
+        [("k1", AS_OF, r, f"P{r}", "als") for r in (4, 2, 1, 3)]
+        + [("k2", AS_OF, 1, "P9", "popular_in_country"), ("k2", date(2025, 1, 1), 1, "P8", "als")],
+        f"{C.CUSTOMER_KEY} string, {C.AS_OF} date, rank int, product_id string, source string",
+    )
+    optional = {RECOMMENDATIONS.table.qualified: recs}
+    rows = {r[C.CUSTOMER_KEY]: r for r in customer_profile(customers, features, optional, AS_OF,
+                                                           NOW).collect()}  # fmt: skip
+    assert rows["k1"]["top_recommendations"] == ["P1", "P2", "P3"]
+    assert rows["k1"]["recommendation_source"] == "als"
+    assert rows["k2"]["top_recommendations"] == ["P9"]  # only this as_of's rows
+    assert rows["k2"]["recommendation_source"] == "popular_in_country"
 
 
 def test_top_key_of_a_share_map(spark):

@@ -7,6 +7,7 @@ yet a customer at as_of) or a source table not built yet leaves its columns null
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +19,7 @@ from insight import columns as C
 from insight.clv.schemas import CUSTOMER_CLV
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
+from insight.recommend import schemas as RS
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.tables import Table
 from insight.tables import commented as _f
@@ -48,6 +50,18 @@ class Source:
     fields: tuple[T.StructField, ...]
     # Values for a customer the table has no row for (once the table exists).
     defaults: tuple[tuple[str, object], ...] = ()
+    # The table's rows -> one row per customer (customer_key + fields) for as_of; None: the
+    # table already has one row per customer and as_of.
+    per_customer: Callable[[DataFrame, date], DataFrame] | None = None
+
+    def rows(self, table: DataFrame, as_of: date) -> DataFrame | None:
+        """customer_key + fields for as_of; None if the table predates these fields."""
+        if self.per_customer is not None:
+            return self.per_customer(table, as_of)
+        names = [f.name for f in self.fields]
+        if not set(names) <= set(table.columns):
+            return None
+        return table.where(F.col(C.AS_OF) == F.lit(as_of)).select(C.CUSTOMER_KEY, *names)
 
 
 SEGMENTS = Source(CUSTOMER_SEGMENTS, (
@@ -62,7 +76,28 @@ CLV = Source(CUSTOMER_CLV, (
     _f("clv_12m", T.DoubleType(), "12-month customer lifetime value, base currency "
        "(expected purchases x Gamma-Gamma expected spend); 0 if never bought"),
 ), defaults=(("expected_purchases_12m", 0.0), ("clv_12m", 0.0)))  # fmt: skip
-SOURCES = (SEGMENTS, CLV)
+TOP_RECOMMENDATIONS = "top_recommendations"
+RECOMMENDATION_SOURCE = "recommendation_source"
+SHOWN_RECOMMENDATIONS = 3
+
+
+def _top_recommendations(table: DataFrame, as_of: date) -> DataFrame:
+    top = table.where((F.col(C.AS_OF) == F.lit(as_of)) & (F.col(RS.RANK) <= SHOWN_RECOMMENDATIONS))
+    return top.groupBy(C.CUSTOMER_KEY).agg(
+        F.array_sort(F.collect_list(F.struct(RS.RANK, C.PRODUCT_ID)))[C.PRODUCT_ID].alias(
+            TOP_RECOMMENDATIONS
+        ),
+        F.min_by(RS.SOURCE, RS.RANK).alias(RECOMMENDATION_SOURCE),
+    )
+
+
+RECOMMENDATIONS = Source(RS.RECOMMENDATIONS, (
+    _f(TOP_RECOMMENDATIONS, T.ArrayType(T.StringType()), f"the {SHOWN_RECOMMENDATIONS} best "
+       "recommended product ids, best first (all of them: gold.recommendations)"),
+    _f(RECOMMENDATION_SOURCE, T.StringType(), "how the best one was chosen: als (own history), "
+       "popular_in_country or popular_overall (cold start)"),
+), per_customer=_top_recommendations)  # fmt: skip
+SOURCES = (SEGMENTS, CLV, RECOMMENDATIONS)
 
 
 def _feature_field(name: str) -> T.StructField:
@@ -130,9 +165,9 @@ def customer_profile(
     for source in SOURCES:
         names = [f.name for f in source.fields]
         table = optional.get(source.table.qualified)
-        if table is not None and set(names) <= set(table.columns):
-            rows = table.where(F.col(C.AS_OF) == F.lit(as_of)).select(C.CUSTOMER_KEY, *names)
-            out = out.join(rows, C.CUSTOMER_KEY, "left")
+        rows = None if table is None else source.rows(table, as_of)
+        if rows is not None:
+            out = out.join(rows.select(C.CUSTOMER_KEY, *names), C.CUSTOMER_KEY, "left")
             if source.defaults:
                 out = out.fillna(dict(source.defaults))
         else:
