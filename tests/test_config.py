@@ -46,6 +46,11 @@ def test_config_is_frozen(tmp_path):
         ("clean.max_quantity=0", "clean.max_quantity"),
         ("quality.result_format=EVERYTHING", "quality.result_format"),
         ("clean.base_currency=JPY", "clean.base_currency"),
+        ("recommend.event_weights={like: 2.0}", "'like'"),
+        ("recommend.event_weights={view: 0, add_to_cart: 0, purchase: -1}", "at least one weight"),
+        ("recommend.grid.rank=[]", "recommend.grid.rank"),
+        ("recommend.grid.rank=[0]", "recommend.grid.rank[0]"),
+        ("recommend.top_n=0", "recommend.top_n"),
         ("nonsense", "key=value"),
     ],
 )
