@@ -16,7 +16,18 @@ log = logging.getLogger("insight")
 # jobs/<job>.py, except where the name would shadow a standard library module when
 # spark-submit runs a script from jobs/ (cProfile imports `profile`).
 JOB_MODULES = {"profile": "customer_profile"}
-JOBS = ("ingest", "clean", "nlp", "features", "segment", "clv", "recommend", "profile", "all")
+JOBS = (
+    "ingest",
+    "clean",
+    "nlp",
+    "features",
+    "segment",
+    "clv",
+    "recommend",
+    "propensity",
+    "profile",
+    "all",
+)
 
 DESCRIPTION = """\
 Customer Insight Lakehouse: Spark jobs that turn raw customer event and review lakes into

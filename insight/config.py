@@ -141,6 +141,30 @@ class RecommendConfig:
 
 
 @dataclass(frozen=True)
+class PropensityConfig:
+    model_prefix: str
+    purchase_window_days: int
+    churn_window_days: int
+    snapshots: int
+    snapshot_step_days: int
+    num_proc: int
+    gpu: bool
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    patience: int
+    hidden_units: tuple[int, ...]
+    dropout: float
+    embedding_dim: int
+    gbt_max_iter: int
+    min_positives: int
+    high_band_percentile: float
+    medium_band_percentile: float
+    latent_dim: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class Config:
     env: str
     lake: str
@@ -152,6 +176,7 @@ class Config:
     mlflow: MlflowConfig
     nlp: NlpConfig
     recommend: RecommendConfig
+    propensity: PropensityConfig
 
     def __post_init__(self) -> None:
         if self.clean.base_currency not in self.clean.fx_to_base:
@@ -186,6 +211,16 @@ class Config:
             "recommend.reason_history": self.recommend.reason_history,
             "recommend.min_training_interactions": self.recommend.min_training_interactions,
             **{f"recommend.grid.rank[{i}]": r for i, r in enumerate(self.recommend.grid.rank)},
+            "propensity.purchase_window_days": self.propensity.purchase_window_days,
+            "propensity.churn_window_days": self.propensity.churn_window_days,
+            "propensity.snapshots": self.propensity.snapshots,
+            "propensity.snapshot_step_days": self.propensity.snapshot_step_days,
+            "propensity.num_proc": self.propensity.num_proc,
+            "propensity.epochs": self.propensity.epochs,
+            "propensity.batch_size": self.propensity.batch_size,
+            "propensity.embedding_dim": self.propensity.embedding_dim,
+            "propensity.latent_dim": self.propensity.latent_dim,
+            "propensity.min_positives": self.propensity.min_positives,
         }.items():
             if value < 1:
                 raise ConfigError(f"{key} must be >= 1, got {value}")
@@ -200,6 +235,14 @@ class Config:
                 f"choose from {', '.join(SENTIMENT_CANDIDATES)}"
             )
         self._check_recommend()
+        p = self.propensity
+        if not 0 <= p.medium_band_percentile < p.high_band_percentile <= 100:
+            raise ConfigError(
+                "propensity: need 0 <= medium_band_percentile < high_band_percentile <= 100, "
+                f"got {p.medium_band_percentile} and {p.high_band_percentile}"
+            )
+        if not 0 <= p.dropout < 1:
+            raise ConfigError(f"propensity.dropout must be in [0, 1), got {p.dropout}")
         if self.quality.result_format not in ("BOOLEAN_ONLY", "BASIC", "SUMMARY", "COMPLETE"):
             raise ConfigError(
                 f"quality.result_format: unknown format {self.quality.result_format!r}"

@@ -10,6 +10,7 @@ from insight.features.run import features_all
 from insight.ingest.run import ingest_all
 from insight.nlp.run import nlp_all
 from insight.profile.run import profile_all
+from insight.propensity.run import propensity_all
 from insight.recommend.run import recommend_all
 from insight.runtime import JobRun
 from insight.segment.run import segment_all
@@ -23,5 +24,6 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "segment": segment_all,  # after features: reads gold.customer_features
     "clv": clv_all,  # BG/NBD + Gamma-Gamma on silver.events
     "recommend": recommend_all,  # ALS on silver.events
+    "propensity": propensity_all,  # after features: Horovod TF + Spark baselines
     "profile": profile_all,  # last: joins everything above
 }

@@ -545,7 +545,8 @@ def test_archetypes_behave_differently(dirty_lake) -> None:
     )
     # Hidden future: churned customers buy nothing; the future follows the past.
     for t in truth.values():
-        assert 0 <= t["future_purchases_90d"] <= t["future_purchases_365d"]
+        assert 0 <= t["future_purchases_30d"] <= t["future_purchases_90d"]
+        assert t["future_purchases_90d"] <= t["future_purchases_365d"]
         if t["churned_by_end"]:
             assert t["future_purchases_365d"] == 0 and t["archetype"] == "lapsing"
     pairs = [(t["orders_in_window"], t["future_purchases_365d"]) for t in truth.values()]

@@ -94,6 +94,7 @@ class Activity:
     reviews: list[ReviewRow] = field(default_factory=list)
     orders: int = 0
     spend_eur: float = 0.0
+    future_orders_30d: int = 0
     future_orders_90d: int = 0
     future_orders_365d: int = 0
     future_spend_365d: float = 0.0
@@ -102,6 +103,7 @@ class Activity:
         return {
             "orders_in_window": self.orders,
             "spend_in_window_eur": round(self.spend_eur, 2),
+            "future_purchases_30d": self.future_orders_30d,
             "future_purchases_90d": self.future_orders_90d,
             "future_purchases_365d": self.future_orders_365d,
             "future_spend_365d": round(self.future_spend_365d, 2),
@@ -263,6 +265,8 @@ class Shopper:
         act.future_spend_365d += total
         if t < self.window.end + 90 * DAY:
             act.future_orders_90d += 1
+        if t < self.window.end + 30 * DAY:
+            act.future_orders_30d += 1
 
     def _after_purchase(
         self,
