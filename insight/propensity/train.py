@@ -186,17 +186,23 @@ def train_target(
                    "train_samples_per_second": fitted.samples_per_second}  # fmt: skip
     calib[TF] = evaluate.calibration(y, prob)
     log.info("propensity %s: %s %s", target, TF, _describe(metrics[TF]))
-    best_base = max(baseline.BASELINES, key=lambda k: metrics[k]["auc"])
-    if metrics[TF]["auc"] >= metrics[best_base]["auc"]:
-        chosen = TF
-        reason = (f"tf validation AUC {metrics[TF]['auc']:.4f} >= best baseline {best_base} "
-                  f"{metrics[best_base]['auc']:.4f}: tf is the candidate")  # fmt: skip
-    else:
-        chosen = best_base
-        reason = (f"tf validation AUC {metrics[TF]['auc']:.4f} < {best_base} "
-                  f"{metrics[best_base]['auc']:.4f}: the {best_base} baseline serves")  # fmt: skip
+    chosen, reason = candidate(metrics)
     log.info("propensity %s: %s", target, reason)
     return Trained(target, spec, metrics, calib, chosen, reason, fitted.weights, models, fitted, s)
+
+
+def candidate(metrics: dict[str, dict[str, float]]) -> tuple[str, str]:
+    """The gate against the baselines: the network if its validation AUC is at least the
+    best baseline's, else that baseline; (chosen, reason)."""
+    tf_auc = metrics[TF]["auc"]
+    best = max(baseline.BASELINES, key=lambda k: metrics[k]["auc"])
+    base_auc = metrics[best]["auc"]
+    if tf_auc >= base_auc:
+        return TF, f"tf validation AUC {tf_auc:.4f} >= best baseline {best} {base_auc:.4f}"
+    return (
+        best,
+        f"tf validation AUC {tf_auc:.4f} < {best} {base_auc:.4f}: the {best} baseline serves",
+    )
 
 
 def _describe(m: dict[str, float]) -> str:
