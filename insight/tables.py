@@ -124,14 +124,35 @@ def create_if_missing(
     partition_by: Sequence[str] = (),
     comment: str | None = None,
 ) -> None:
-    """Create an empty Delta table with this schema (column comments included)."""
-    builder = DeltaTable.createIfNotExists(spark).location(table.path(lake)).addColumns(schema)
-    if partition_by:
-        builder = builder.partitionedBy(*partition_by)
-    if comment:
-        builder = builder.comment(comment)
-    builder.execute()
+    """Create an empty Delta table with this schema (column comments included). An existing
+    table that lacks some of the schema's columns (written by an older release) gets them,
+    null in its existing rows."""
+    path = table.path(lake)
+    if DeltaTable.isDeltaTable(spark, path):
+        _add_missing_columns(spark, table, path, schema)
+    else:
+        builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+        if partition_by:
+            builder = builder.partitionedBy(*partition_by)
+        if comment:
+            builder = builder.comment(comment)
+        builder.execute()
     register(spark, table, lake)
+
+
+def _add_missing_columns(spark: SparkSession, table: Table, path: str, schema: StructType) -> None:
+    present = set(spark.read.format("delta").load(path).columns)
+    missing = [f for f in schema if f.name not in present]
+    if not missing:
+        return
+
+    def ddl(f: T.StructField) -> str:
+        comment = f.metadata.get("comment", "").replace("'", "\\'")
+        return f"`{f.name}` {f.dataType.simpleString()} COMMENT '{comment}'"
+
+    columns = ", ".join(ddl(f) for f in missing)
+    spark.sql(f"ALTER TABLE delta.`{path}` ADD COLUMNS ({columns})")
+    log.info("%s: added column(s) %s", table.qualified, ", ".join(f.name for f in missing))
 
 
 def append(

@@ -15,6 +15,7 @@ from insight.profile.build import (
     CLV,
     PROFILE_SCHEMA,
     RECOMMENDATIONS,
+    SCORES,
     SEGMENTS,
     customer_profile,
     top_key,
@@ -114,8 +115,40 @@ def test_profile_shows_the_best_three_recommendations(spark, customers, features
     assert rows["k2"]["recommendation_source"] == "popular_in_country"
 
 
+def test_profile_shows_propensity_scores(spark, customers, features):
+    scores = spark.createDataFrame(
+        [("k1", AS_OF, 0.8, "high", 0.1, "low"), ("k1", date(2025, 1, 1), 0.2, "low", 0.9, "high")],
+        f"{C.CUSTOMER_KEY} string, {C.AS_OF} date, purchase_probability double, "
+        "purchase_band string, churn_probability double, churn_band string",
+    )
+    optional = {SCORES.table.qualified: scores}
+    rows = {r[C.CUSTOMER_KEY]: r for r in customer_profile(customers, features, optional, AS_OF,
+                                                           NOW).collect()}  # fmt: skip
+    k1 = rows["k1"]
+    assert (k1["purchase_probability"], k1["purchase_band"]) == (0.8, "high")
+    assert (k1["churn_probability"], k1["churn_band"]) == (0.1, "low")
+    assert rows["k2"]["churn_probability"] is None  # not scored: unknown, not zero
+
+
 def test_top_key_of_a_share_map(spark):
     df = spark.createDataFrame(
         [({"a": 0.2, "b": 0.8},), ({"z": 0.5, "c": 0.5},), ({},)], "m map<string,double>"
     )
     assert [r[0] for r in df.select(top_key(F.col("m"))).collect()] == ["b", "c", None]
+
+
+def test_a_table_from_an_older_release_gains_the_new_columns(spark, lake):
+    from pyspark.sql import types as T
+
+    from insight import tables
+    from insight.tables import commented
+
+    table = tables.Table("gold", "evolving")
+    old = T.StructType([commented("k", T.StringType(), "key", False)])
+    tables.create_if_missing(spark, table, lake, old)
+    spark.createDataFrame([("a",)], old).write.format("delta").mode("append").save(table.path(lake))
+    new = T.StructType([*old, commented("score", T.DoubleType(), "the customer's score")])
+    tables.create_if_missing(spark, table, lake, new)
+    got = tables.read(spark, table, lake)
+    assert got.columns == ["k", "score"] and got.collect()[0]["score"] is None
+    assert got.schema["score"].metadata["comment"] == "the customer's score"

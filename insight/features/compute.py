@@ -371,3 +371,19 @@ def _filled(as_of: date, windows: Sequence[int], *, reviews: bool) -> list[Colum
         ),
     ]
     return cols
+
+
+def top_key(shares: Column) -> Column:
+    """The key with the largest share (ties: alphabetical), null for an empty map."""
+    entries = F.map_entries(shares)
+    ordered = F.array_sort(
+        entries,
+        lambda a, b: (
+            F.when(a["value"] > b["value"], -1)
+            .when(a["value"] < b["value"], 1)
+            .when(a["key"] < b["key"], -1)
+            .when(a["key"] > b["key"], 1)
+            .otherwise(0)
+        ),
+    )
+    return F.when(F.size(entries) > 0, ordered[0]["key"])

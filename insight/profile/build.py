@@ -11,14 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
 from insight.clv.schemas import CUSTOMER_CLV
 from insight.features import columns as FC
+from insight.features.compute import top_key
 from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
+from insight.propensity import schemas as PS
 from insight.recommend import schemas as RS
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.tables import Table
@@ -97,7 +99,11 @@ RECOMMENDATIONS = Source(RS.RECOMMENDATIONS, (
     _f(RECOMMENDATION_SOURCE, T.StringType(), "how the best one was chosen: als (own history), "
        "popular_in_country or popular_overall (cold start)"),
 ), per_customer=_top_recommendations)  # fmt: skip
-SOURCES = (SEGMENTS, CLV, RECOMMENDATIONS)
+SCORES = Source(PS.CUSTOMER_SCORES, tuple(
+    PS.CUSTOMER_SCORES_SCHEMA[name] for target in ("purchase", "churn")
+    for name in (PS.probability(target), PS.band(target))
+))  # fmt: skip
+SOURCES = (SEGMENTS, CLV, RECOMMENDATIONS, SCORES)
 
 
 def _feature_field(name: str) -> T.StructField:
@@ -126,22 +132,6 @@ def profile_schema() -> T.StructType:
 
 
 PROFILE_SCHEMA = profile_schema()
-
-
-def top_key(shares: Column) -> Column:
-    """The key with the largest share (ties: alphabetical), null for an empty map."""
-    entries = F.map_entries(shares)
-    ordered = F.array_sort(
-        entries,
-        lambda a, b: (
-            F.when(a["value"] > b["value"], -1)
-            .when(a["value"] < b["value"], 1)
-            .when(a["key"] < b["key"], -1)
-            .when(a["key"] > b["key"], 1)
-            .otherwise(0)
-        ),
-    )
-    return F.when(F.size(entries) > 0, ordered[0]["key"])
 
 
 def customer_profile(

@@ -19,9 +19,8 @@ from pyspark.sql import types as T
 from insight import columns as C
 from insight.features import columns as FC
 from insight.features.compute import PURCHASE as PURCHASE_EVENT
-from insight.features.compute import customer_features
+from insight.features.compute import customer_features, top_key
 from insight.features.schemas import customer_features_schema
-from insight.profile.build import top_key
 
 PURCHASE = "purchase"  # target: buys within the window
 CHURN = "churn"  # target: no event at all within the window
