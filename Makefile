@@ -20,7 +20,7 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile constraints \
+.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile bench-propensity constraints \
 	clean-demo
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
 	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
 	@echo "make bench-profile    features/segment/clv/profile + truth -> bench/results/profile.json"
+	@echo "make bench-propensity Horovod TF vs Spark GBT vs hidden truth -> bench/results/propensity.json"
 
 setup: $(STAMP)
 
@@ -80,6 +81,9 @@ bench-sentiment: $(STAMP)
 
 bench-profile: $(STAMP)
 	$(BIN)/python -m bench.profile
+
+bench-propensity: $(STAMP)
+	$(BIN)/python -m bench.propensity
 
 constraints: $(STAMP)
 	{ echo "# Exact versions of the whole stack, verified to install and run together (Python 3.11)."; \
