@@ -6,6 +6,7 @@ gold.segment_history. A re-run for the same as_of replaces that as_of's rows.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 
@@ -13,8 +14,19 @@ from insight.runtime import run_job
 from insight.segment.run import segment_all
 
 
+def add_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--embeddings",
+        dest="embeddings",
+        action="store_true",
+        help="cluster on the customer embeddings of gold.customer_embeddings (written by the "
+        "propensity job for this as_of) instead of the RFM/behaviour features; names and RFM "
+        "segments are unchanged",
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("segment", segment_all, argv, __doc__)
+    return run_job("segment", segment_all, argv, __doc__, add_args)
 
 
 if __name__ == "__main__":

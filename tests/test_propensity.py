@@ -244,6 +244,14 @@ def test_propensity_job_on_a_generated_lake(spark, lake):
     assert all(len(e[S.EMBEDDING]) == cfg.propensity.latent_dim for e in embeddings)
     assert len({(e[S.MAP_X], e[S.MAP_Y]) for e in embeddings}) > len(embeddings) // 2
 
+    # The embeddings can drive behavioural segmentation; names stay in business terms.
+    from jobs import segment
+
+    assert segment.main([*args, "--embeddings"]) == 0
+    segs = tables.read(spark, tables.Table("gold", "customer_segments"), lake)
+    named = segs.where(F.col(C.AS_OF) == AS_OF).select("cluster_name").distinct().collect()
+    assert len(named) >= 2 and all(r[0] for r in named)
+
     # Scoring again with the champions gives the same probabilities.
     assert job.main([*args, "--score-only"]) == 0
     again = {r[C.CUSTOMER_KEY]: r for r in tables.read(spark, S.CUSTOMER_SCORES, lake)

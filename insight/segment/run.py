@@ -44,6 +44,26 @@ def read_features(run: JobRun) -> DataFrame:
     return df
 
 
+def with_embeddings(run: JobRun, features: DataFrame) -> tuple[DataFrame, tuple[str, ...]]:
+    """The features with this as_of's autoencoder embedding as columns emb_0.., and those
+    column names: clusters fitted on behaviour as the propensity job's autoencoder sees it."""
+    from insight.propensity.schemas import CUSTOMER_EMBEDDINGS, EMBEDDING
+
+    fix = f"run `insight run propensity --as-of {run.as_of}` first"
+    stored = tables.read_required(run.spark, CUSTOMER_EMBEDDINGS, run.lake, "propensity")
+    rows = stored.where(F.col(C.AS_OF) == F.lit(run.as_of)).select(C.CUSTOMER_KEY, EMBEDDING)
+    first = rows.first()
+    if first is None:
+        raise InsightError(
+            f"{CUSTOMER_EMBEDDINGS.qualified} has no rows for as_of {run.as_of}: {fix}"
+        )
+    names = tuple(f"emb_{i}" for i in range(len(first[EMBEDDING])))
+    vectors = rows.select(
+        C.CUSTOMER_KEY, *[F.col(EMBEDDING)[i].alias(n) for i, n in enumerate(names)]
+    )
+    return features.join(vectors, C.CUSTOMER_KEY), names
+
+
 def previous_clusters(run: JobRun) -> list[clusters.PreviousCluster]:
     """The named centroids of the latest as_of before this one (none on a first run)."""
     if not tables.exists(run.spark, S.SEGMENT_CENTROIDS, run.lake):
@@ -97,8 +117,12 @@ def segment_all(run: JobRun) -> None:
     clustered = segments = None
     try:
         rows_in = features.count()
+        inputs, fit_on, log1p = features, clusters.FEATURES, clusters.LOG1P
+        if run.flags.get("embeddings"):
+            inputs, fit_on = with_embeddings(run, features)
+            log1p = ()  # embeddings are already on a common scale
         try:
-            fit = clusters.fit_clusters(features)
+            fit = clusters.fit_clusters(inputs, features=fit_on, log1p=log1p)
         except clusters.TooFewCustomersError as exc:
             # A lake too young to segment (or an as_of before the data): say so, go on.
             log.warning("segment skipped: %s", exc)
@@ -106,9 +130,10 @@ def segment_all(run: JobRun) -> None:
                                   seconds=time.monotonic() - t0, rows_in=rows_in,
                                   message=str(exc))])  # fmt: skip
             return
-        clustered = clusters.with_clusters(features, fit).cache()
-        profiles = clusters.cluster_profiles(clustered, fit.features)
-        names = clusters.name_clusters(profiles, previous_clusters(run), fit.features)
+        clustered = clusters.with_clusters(inputs, fit).cache()
+        # Named and matched across runs in business terms, whatever the clusters were fit on.
+        profiles = clusters.cluster_profiles(clustered, clusters.FEATURES)
+        names = clusters.name_clusters(profiles, previous_clusters(run), clusters.FEATURES)
         log.info("segment: k=%d (silhouettes %s): %s", fit.k, dict(fit.silhouettes), names)
         segments = (
             clustered.transform(rfm.with_rfm_segment)
@@ -124,7 +149,10 @@ def segment_all(run: JobRun) -> None:
         summary = history.segment_summary(segments, run.as_of)
         summary_rows = tables.overwrite(summary, S.SEGMENT_SUMMARY, lake, replace_where=where)
         centroids = spark.createDataFrame(
-            [(run.as_of, *row) for row in clusters.centroid_rows(profiles, names, fit.features)],
+            [
+                (run.as_of, *row)
+                for row in clusters.centroid_rows(profiles, names, clusters.FEATURES)
+            ],
             S.SEGMENT_CENTROIDS_SCHEMA,
         )
         tables.overwrite(centroids, S.SEGMENT_CENTROIDS, lake, replace_where=where)
