@@ -120,9 +120,7 @@ def throughput(cfg, trained, lake: Path) -> dict:
     p = dataclasses.replace(cfg.propensity, epochs=THROUGHPUT_EPOCHS, patience=THROUGHPUT_EPOCHS)
     s = trained.split
     weight = trained.spec.positive_weight
-    w = F.when(F.col(LABEL) == 1.0, F.lit(weight)).otherwise(F.lit(1.0))
-    train_df = s.train.withColumn(distributed.WEIGHT, w)
-    val_df = s.validation.withColumn(distributed.WEIGHT, w)
+    train_df, val_df = train.weighted(s.train, weight), train.weighted(s.validation, weight)
     spec = dataclasses.replace(trained.spec, kind=CLASSIFIER)
     result = {}
     for n in (1, 2):

@@ -103,6 +103,14 @@ def split(sources: Sources, as_of: date, target: str, p: PropensityConfig) -> Sp
     return Split(train, validation, val_date, train_dates, pos, neg)
 
 
+def weighted(df: DataFrame, positive_weight: float) -> DataFrame:
+    """`df` with the row weight column: positive_weight for positives, 1 for negatives."""
+    positive = F.col(LABEL) == 1.0
+    return df.withColumn(
+        distributed.WEIGHT, F.when(positive, F.lit(positive_weight)).otherwise(F.lit(1.0))
+    )
+
+
 def make_spec(
     train: DataFrame, p: PropensityConfig, kind: str, positive_weight: float = 1.0
 ) -> Spec:
@@ -159,12 +167,7 @@ def train_target(
     p = cfg.propensity
     s = split(sources, as_of, target, p)
     weight = s.negatives / s.positives  # balanced: both classes count the same in the loss
-    train = s.train.withColumn(
-        distributed.WEIGHT, F.when(F.col(LABEL) == 1.0, F.lit(weight)).otherwise(F.lit(1.0))
-    )
-    validation = s.validation.withColumn(
-        distributed.WEIGHT, F.when(F.col(LABEL) == 1.0, F.lit(weight)).otherwise(F.lit(1.0))
-    )
+    train, validation = weighted(s.train, weight), weighted(s.validation, weight)
     spec = make_spec(train, p, CLASSIFIER, positive_weight=weight)
     metrics, calib, models = {}, {}, {}
     for kind in baseline.BASELINES:
