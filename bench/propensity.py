@@ -145,12 +145,17 @@ def render(payload: dict) -> None:
         ("score_rows_per_second", "scored rows/s"),
     ])  # fmt: skip
     t = r["throughput"]
+    slower = ""
+    if t["train_samples_per_second_np2"] < t["train_samples_per_second_np1"]:
+        slower = (" (slower: on 2 cores shared with Spark, exchanging the gradients of this small "
+                  "network every step costs more than the second process adds)")  # fmt: skip
     m = payload["machine"]
     facts = (
         f"{r['customers']} generated customers, as_of {AS_OF}; AUCs against the generator's "
         "hidden truth (purchase within 30 days; churn date within 60 days). Network training "
-        f"throughput (purchase, {THROUGHPUT_EPOCHS} epochs): {t['train_samples_per_second_np1']} "
-        f"samples/s with 1 Horovod process, {t['train_samples_per_second_np2']} with 2. "
+        f"throughput (purchase, {THROUGHPUT_EPOCHS} epochs, time inside `fit`): "
+        f"{t['train_samples_per_second_np1']:,.0f} samples/s with 1 Horovod process, "
+        f"{t['train_samples_per_second_np2']:,.0f} with 2{slower}. "
         f"Measured {m['measured_at']} on {m['cores']} cores, {m['memory_gib']} GiB ({m['cpu']}); "
         "Spark `local[2]`, Gloo, CPU."
     )
