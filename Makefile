@@ -20,7 +20,7 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile bench-propensity constraints \
+.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
 	@echo "make bench-profile    features/segment/clv/profile + truth -> bench/results/profile.json"
 	@echo "make bench-propensity Horovod TF vs Spark GBT vs hidden truth -> bench/results/propensity.json"
+	@echo "make bench-als        ALS on MovieLens 100k vs published anchors -> bench/results/als.json"
 
 setup: $(STAMP)
 
@@ -84,6 +85,9 @@ bench-profile: $(STAMP)
 
 bench-propensity: $(STAMP)
 	$(BIN)/python -m bench.propensity
+
+bench-als: $(STAMP)
+	$(BIN)/python -m bench.als
 
 constraints: $(STAMP)
 	{ echo "# Exact versions of the whole stack, verified to install and run together (Python 3.11)."; \
