@@ -46,12 +46,15 @@ def write_results(name: str, payload: dict) -> Path:
 
 
 def table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
-    """A Markdown table: columns are (key, header); floats get thousands separators."""
+    """A Markdown table: columns are (key, header); floats below 1 get 3 decimals, others
+    thousands separators."""
 
     def fmt(v: object) -> str:
         if isinstance(v, bool):
             return "yes" if v else "no"
         if isinstance(v, float):
+            if abs(v) < 1:
+                return f"{v:.3f}"  # shares and ranking metrics: the third decimal matters
             return f"{v:,.2f}" if abs(v) < 100 else f"{v:,.0f}"
         if isinstance(v, int):
             return f"{v:,}"
