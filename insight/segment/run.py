@@ -130,7 +130,10 @@ def segment_all(run: JobRun) -> None:
                                   seconds=time.monotonic() - t0, rows_in=rows_in,
                                   message=str(exc))])  # fmt: skip
             return
-        clustered = clusters.with_clusters(inputs, fit).cache()
+        clustered = clusters.with_clusters(inputs, fit)
+        if fit.features != clusters.FEATURES:  # profiles below read the features' inputs
+            clustered = clustered.transform(clusters.with_model_inputs)
+        clustered = clustered.cache()
         # Named and matched across runs in business terms, whatever the clusters were fit on.
         profiles = clusters.cluster_profiles(clustered, clusters.FEATURES)
         names = clusters.name_clusters(profiles, previous_clusters(run), clusters.FEATURES)
