@@ -22,6 +22,7 @@ from insight.landing import PRODUCT_EVENT_TYPES
 from insight.shipped import shipped_dir
 
 ENVS = ("local", "cluster", "databricks")
+LOG_FORMATS = ("text", "json")
 # Sentiment model candidates the nlp job knows how to train (insight.nlp.sentiment).
 SENTIMENT_CANDIDATES = ("word2vec_classifierdl", "vivekn", "minilm_classifierdl")
 
@@ -68,6 +69,13 @@ class CleanConfig:
     min_birth_year: int
     min_age_years: int
     events_partition_column: str
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    format: str
+    level: str
+    progress_seconds: float
 
 
 @dataclass(frozen=True)
@@ -173,12 +181,17 @@ class Config:
     ingest: IngestConfig
     clean: CleanConfig
     quality: QualityConfig
+    log: LogConfig
     mlflow: MlflowConfig
     nlp: NlpConfig
     recommend: RecommendConfig
     propensity: PropensityConfig
 
     def __post_init__(self) -> None:
+        if self.log.format not in LOG_FORMATS:
+            raise ConfigError(
+                f"log.format {self.log.format!r}: use one of {', '.join(LOG_FORMATS)}"
+            )
         if self.clean.base_currency not in self.clean.fx_to_base:
             raise ConfigError(
                 f"clean.base_currency {self.clean.base_currency!r} has no rate in clean.fx_to_base"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -24,7 +23,8 @@ from pyspark.sql import SparkSession
 from insight import tables
 from insight.config import ENVS, Config, load_config
 from insight.errors import InsightError
-from insight.ops.ledger import FAILED, LedgerEntry, ledger_frame, versions
+from insight.ops.ledger import DONE, FAILED, LedgerEntry, ledger_frame, versions
+from insight.ops.logs import StageProgress, log_context, setup_logging
 from insight.pii import load_salt
 from insight.spark import build_spark
 
@@ -34,17 +34,6 @@ log = logging.getLogger("insight")
 def utc_now() -> datetime:
     """Naive UTC, as Spark timestamps are stored in a UTC session."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def setup_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stderr,
-    )
-    for noisy in ("py4j", "great_expectations", "urllib3", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 def parse_as_of(text: str | None) -> date:
@@ -74,6 +63,12 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
         "--as-of",
         dest="as_of",
         help="business date YYYY-MM-DD the run is for (default: today, UTC)",
+    )
+    parser.add_argument(
+        "--log-format",
+        dest="log_format",
+        choices=("text", "json"),
+        help="text for people, json for one JSON object per event (default: config log.format)",
     )
     parser.add_argument(
         "--conf",
@@ -171,39 +166,49 @@ def run_job(
     if add_args is not None:
         add_args(parser)
     args = parser.parse_args(argv)
-    common = {"env", "lake", "as_of", "conf"}
+    common = {"env", "lake", "as_of", "conf", "log_format"}
     flags = {k: v for k, v in vars(args).items() if k not in common}
-    setup_logging()
+    setup_logging(fmt=args.log_format or "text")
     try:
         as_of = parse_as_of(args.as_of)
         cfg = load_config(args.env, lake=args.lake, overrides=args.conf)
+        setup_logging(cfg.log.level, args.log_format or cfg.log.format)
         run = JobRun(job, cfg, build_spark(cfg), as_of, flags=flags)
         run.salt  # noqa: B018 - fail at start-up, not mid-job, when the salt is missing
     except InsightError as exc:
         log.error("%s: %s", job, exc)
         return 2
-    log.info("%s: run %s, as_of %s, env %s, lake %s", job, run.run_id, as_of, cfg.env, cfg.lake)
+    with log_context(run_id=run.run_id, job=job, as_of=str(as_of)):
+        log.info("%s: run %s, as_of %s, env %s, lake %s", job, run.run_id, as_of, cfg.env, cfg.lake)
+        with StageProgress(run.spark.sparkContext, cfg.log.progress_seconds, log):
+            return execute(run, body)
+
+
+def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:
+    """Run one job body; record `done` or `failed` in the ledger; 0, 2 (bad input) or 1."""
     t0 = time.monotonic()
+    started = utc_now()
     try:
         body(run)
     except InsightError as exc:
-        log.error("%s failed: %s", job, exc)
-        _record_failure(run, t0, exc)
-        return 2
+        log.error("%s failed: %s", run.job, exc)
+        _record(run, FAILED, started, t0, str(exc))
+        return getattr(exc, "exit_code", 2)
     except Exception as exc:
-        log.exception("%s failed unexpectedly", job)
-        _record_failure(run, t0, exc)
+        log.exception("%s failed unexpectedly", run.job)
+        _record(run, FAILED, started, t0, f"{type(exc).__name__}: {exc}")
         return 1
-    log.info("%s: done in %.1fs", job, time.monotonic() - t0)
+    seconds = time.monotonic() - t0
+    _record(run, DONE, started, t0, f"done in {seconds:.1f}s")
+    log.info("%s: done in %.1fs", run.job, seconds, extra={"seconds": round(seconds, 3)})
     return 0
 
 
-def _record_failure(run: JobRun, t0: float, exc: BaseException) -> None:
+def _record(run: JobRun, status: str, started: datetime, t0: float, message: str) -> None:
     entry = run.entry(
-        None, FAILED, started_at=run.started_at, seconds=time.monotonic() - t0,
-        message=str(exc)[:2000],
-    )  # fmt: skip
+        None, status, started_at=started, seconds=time.monotonic() - t0, message=message[:2000]
+    )
     try:
         run.record([entry])
     except Exception:  # the ledger itself may be what broke; the log still has the error
-        log.exception("could not record the failure in %s", tables.RUN_LEDGER)
+        log.exception("could not record %s of %s in %s", status, run.job, tables.RUN_LEDGER)

@@ -100,6 +100,8 @@ def serve_model(run: JobRun, reviews: DataFrame) -> tuple[registry.Served, Pipel
         return served, review_model.load(served), False
     why = "--retrain given" if run.flags.get("retrain") else "no registered model yet"
     log.info("nlp: training the review model (%s)", why)
+    if any(name.startswith("minilm") for name in cfg.nlp.candidates):
+        review_model.minilm_path(cfg)  # a missing export is a set-up error: say so first
     labelled = scorable(reviews).transform(with_label).where(F.col(LABEL).isNotNull())
     trained = review_model.train(run.spark, labelled, cfg)
     served = review_model.register(cfg, trained)

@@ -17,6 +17,8 @@ OK = "ok"
 FAILED = "failed"
 NOTHING_NEW = "nothing_new"
 SKIPPED = "skipped"  # the job could not do its work yet (the message says why)
+# One row per finished job run (table_name null): what `insight run all` resumes from.
+DONE = "done"
 
 LEDGER_SCHEMA = T.StructType(
     [
