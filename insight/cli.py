@@ -9,30 +9,22 @@ import sys
 from collections.abc import Sequence
 from datetime import date
 
-from insight import __version__
+from insight import __version__, dag
+from insight.audit import command as audit_command
+from insight.erase import command as erase_command
 
 log = logging.getLogger("insight")
 
 # jobs/<job>.py, except where the name would shadow a standard library module when
 # spark-submit runs a script from jobs/ (cProfile imports `profile`).
 JOB_MODULES = {"profile": "customer_profile"}
-JOBS = (
-    "ingest",
-    "clean",
-    "nlp",
-    "features",
-    "segment",
-    "clv",
-    "recommend",
-    "propensity",
-    "profile",
-    "all",
-)
+JOBS = (*dag.NAMES, "all")
 
 DESCRIPTION = """\
 Customer Insight Lakehouse: Spark jobs that turn raw customer event and review lakes into
 validated Delta tables (bronze -> silver, quarantine, ops ledger) and insight tables
-(gold.review_insights and sentiment trends from a review model trained on the lake).
+(review sentiment, customer features, segments, lifetime value, recommendations, purchase and
+churn propensity, one customer_profile row per customer) and an HTML insight report.
 
   insight generate --lake DIR --customers 2000 --seed 7     write a realistic raw landing zone
   insight run all --lake DIR --as-of 2025-12-31             run the whole DAG on it
@@ -92,18 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--workers", type=_positive_int, default=None, help="parallel processes")
 
+    tasks = "\n".join(f"  {t.name:<11} {t.summary}" for t in dag.TASKS)
     run = sub.add_parser(
         "run",
-        help="run one job (ingest, clean, nlp, features, segment, clv, profile) or the whole "
-        "DAG (all)",
-        description="Run a job: ingest (landing -> bronze), clean (bronze -> silver + "
-        "quarantine), nlp (reviews -> sentiment, keyphrases, topics, trends), features "
-        "(per-customer RFM and behaviour as of a date), segment (RFM segments, behavioural "
-        "clusters, segment history), clv (BG/NBD + Gamma-Gamma lifetime "
-        "value), profile (one row per customer for BI) "
-        "or all (the DAG "
-        "in order). Flags after JOB: --env, --lake, --as-of, --conf KEY=VALUE, and the job's "
-        "own (nlp: --retrain); see `insight run JOB --help`.",
+        help=f"run one job ({', '.join(dag.NAMES)}) or the whole DAG (all)",
+        description=f"Run one job of the DAG, or all of them in order:\n{tasks}\n"
+        "  all         the DAG for one as_of; resumes after a failure (--only, --from, --force)\n\n"
+        "Flags after JOB: --env, --lake, --as-of, --conf KEY=VALUE, --log-format, and the\n"
+        "job's own; see `insight run JOB --help`.",
+        formatter_class=argparse.RawTextHelpFormatter,
     )
     run.add_argument("job", choices=JOBS, metavar="JOB", help=f"one of: {', '.join(JOBS)}")
     run.add_argument("job_args", nargs=argparse.REMAINDER, help="the job's flags")
@@ -115,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the --packages / --exclude-packages flags for spark-submit, from the "
         "same config the jobs load (spark-submit starts the JVM before the job can add jars).",
     ).add_argument("--env", default="local", help="environment config (default: local)")
+    audit_command.add_parser(sub)
+    erase_command.add_parser(sub)
     return parser
 
 
@@ -124,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     if args.command == "submit-args":
         return _submit_args(args.env)
+    if args.command in ("audit", "erase"):
+        return {"audit": audit_command, "erase": erase_command}[args.command].main(args)
     module = importlib.import_module(f"jobs.{JOB_MODULES.get(args.job, args.job)}")
     return module.main(args.job_args)
 
@@ -146,7 +139,7 @@ def _submit_args(env: str) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from insight.config import ConfigError, load_config
     from insight.generate import DEFAULT_END_DATE, generate_lake
-    from insight.runtime import setup_logging
+    from insight.ops.logs import setup_logging
 
     setup_logging()
     try:
@@ -177,6 +170,14 @@ def _generate(args: argparse.Namespace) -> int:
     kinds = len(summary.dirty)
     print(f"  {dirty:,} injected bad records of {kinds} kinds; written in {summary.seconds:.1f}s")
     return 0
+
+
+def console(argv: Sequence[str] | None = None) -> None:
+    """The `insight` console script: a failed job fails the process (Databricks'
+    python_wheel_task calls the entry point and ignores what it returns)."""
+    code = main(argv)
+    if code:
+        raise SystemExit(code)
 
 
 if __name__ == "__main__":

@@ -1,36 +1,62 @@
-"""Run the whole DAG in order (jobs.DAG: ingest -> ... -> profile) for one as_of; print it."""
+"""Run the DAG for one as_of: ingest -> clean -> nlp -> features -> segment, clv ->
+recommend -> propensity -> profile -> report (insight/dag.py). Tasks already done for the
+as_of (per ops.run_ledger) are skipped, so after a failure the same command resumes where
+it stopped; --force runs them again. --only / --from pick tasks. Prints a progress line
+per task and a summary: rows per table, quarantined rows, models serving, the report.
+"""
 
 from __future__ import annotations
 
-import logging
+import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from insight import tables
+from insight import dag, pipeline
+from insight.errors import InsightError
 from insight.runtime import JobRun, run_job
 from jobs import DAG
 
-log = logging.getLogger("insight")
+
+def add_args(parser: argparse.ArgumentParser) -> None:
+    names = ", ".join(dag.NAMES)
+    pick = parser.add_mutually_exclusive_group()
+    pick.add_argument("--only", type=_task_list, help=f"comma-separated tasks to run, of: {names}")
+    pick.add_argument("--from", dest="start", help="run this task and every one after it")
+    parser.add_argument(
+        "--force", action="store_true", help="run tasks even when done for this as_of"
+    )
+
+
+def _task_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in dag.NAMES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown task(s) {', '.join(unknown) or repr(text)}; tasks are {', '.join(dag.NAMES)}"
+        )
+    return names
 
 
 def run_all(run: JobRun) -> None:
-    for i, (name, step) in enumerate(DAG.items(), start=1):
-        log.info("[%d/%d] %s", i, len(DAG), name)
-        step(run.for_job(name))
-    print_summary(run)
+    try:
+        selected = dag.select(run.flags.get("only"), run.flags.get("start"))
+    except ValueError as exc:
+        raise InsightError(str(exc)) from None
+    results = pipeline.run_tasks(run, DAG, selected, force=bool(run.flags.get("force")))
+    print(pipeline.summary(run, results, report_of(run)))
 
 
-def print_summary(run: JobRun) -> None:
-    found = tables.summarise(run.spark, run.lake)
-    print(f"\nLake {run.lake} (as_of {run.as_of}, run {run.run_id}):")
-    for table, rows in found:
-        print(f"  {table.qualified:<28} {rows:>12,} rows   {table.path(run.lake)}")
-    if not found:
-        print("  (no tables yet)")
+def report_of(run: JobRun) -> str | None:
+    """The as_of's report, if this lake has one (local lakes; others: the path it would be)."""
+    from insight.report.run import report_path
+
+    path = report_path(run.lake, run.as_of)
+    return path if "://" in path or Path(path).is_file() else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("all", run_all, argv, __doc__)
+    return run_job("all", run_all, argv, __doc__, add_args)
 
 
 if __name__ == "__main__":

@@ -42,3 +42,27 @@ def spark(spark_home):
 def lake(tmp_path) -> str:
     """An empty lake folder for one test."""
     return str(tmp_path / "lake")
+
+
+# The whole DAG once per test session, on a lake where every job has enough history to do
+# its work; tests that only read gold tables (report, BI readers, the DAG summary) share it.
+DAG_AS_OF = "2025-12-31"
+# Small model settings: the models themselves are tested in their own modules.
+DAG_FAST = (
+    "--conf", "nlp.candidates=[vivekn]",
+    "--conf", "recommend.grid={rank: [16], reg_param: [0.1], alpha: [5.0]}",
+    "--conf", "propensity.epochs=6",
+    "--conf", "propensity.gbt_max_iter=10",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def dag_lake(spark, tmp_path_factory) -> str:
+    """A generated lake (300 customers, a year) after `insight run all` as of DAG_AS_OF."""
+    from insight.generate import generate_lake
+    from jobs import all as run_all
+
+    lake = str(tmp_path_factory.mktemp("dag") / "lake")
+    generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.02, workers=1)
+    assert run_all.main(["--lake", lake, "--as-of", DAG_AS_OF, *DAG_FAST]) == 0
+    return lake

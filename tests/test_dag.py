@@ -1,0 +1,151 @@
+"""The DAG: its graph, task selection, resume after a failure, progress, logs, summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+from delta.tables import DeltaTable
+from pyspark.sql import functions as F
+
+from insight import dag, tables
+from insight.ops.logs import JsonFormatter, log_context, setup_logging
+
+AS_OF = "2025-12-31"
+
+
+def test_every_task_comes_after_what_it_depends_on():
+    seen: set[str] = set()
+    for task in dag.TASKS:
+        assert set(task.depends_on) <= seen, task.name
+        seen.add(task.name)
+    assert dag.NAMES[0] == "ingest" and dag.NAMES[-1] == "report"
+    assert dag.upstream("profile") >= {"ingest", "clean", "nlp", "features", "propensity"}
+    assert dag.upstream("ingest") == set()
+
+
+def test_the_jobs_package_runs_exactly_the_dag():
+    from jobs import DAG
+
+    assert tuple(DAG) == dag.NAMES
+
+
+def test_select_only_from_and_bad_names():
+    assert [t.name for t in dag.select(["profile", "ingest"])] == ["ingest", "profile"]
+    assert [t.name for t in dag.select(start="propensity")] == ["propensity", "profile", "report"]
+    assert [t.name for t in dag.select()] == list(dag.NAMES)
+    with pytest.raises(ValueError, match="unknown task 'nope'; tasks are ingest, clean"):
+        dag.select(["nope"])
+    with pytest.raises(ValueError, match="not both"):
+        dag.select(["clean"], "clean")
+
+
+def test_json_log_lines_carry_the_run_fields(capsys):
+    setup_logging(fmt="json")
+    log = logging.getLogger("insight.test")
+    try:
+        with log_context(run_id="r1", job="clean", as_of=AS_OF):
+            log.info("wrote %d rows", 5, extra={"rows": 5})
+        log.info("outside")
+    finally:
+        setup_logging()
+    lines = [json.loads(x) for x in capsys.readouterr().err.splitlines()]
+    assert lines[0]["message"] == "wrote 5 rows" and lines[0]["rows"] == 5
+    assert (lines[0]["run_id"], lines[0]["job"], lines[0]["as_of"]) == ("r1", "clean", AS_OF)
+    assert lines[0]["level"] == "INFO" and lines[0]["logger"] == "insight.test"
+    assert "run_id" not in lines[1]
+
+
+def test_json_formatter_keeps_the_traceback():
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    out = json.loads(JsonFormatter().format(record))
+    assert "RuntimeError: boom" in out["exception"]
+
+
+def test_cli_rejects_unknown_tasks(capsys):
+    from jobs import all as run_all
+
+    with pytest.raises(SystemExit) as exc:
+        run_all.main(["--only", "ingest,nope"])
+    assert exc.value.code == 2
+    assert "unknown task(s) nope; tasks are ingest, clean" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run_all.main(["--only", "ingest", "--from", "clean"])
+
+
+def _finishes(spark, lake) -> list[tuple[str, str]]:
+    rows = (
+        tables.read(spark, tables.RUN_LEDGER, lake)
+        .where(F.col("table_name").isNull())
+        .orderBy("finished_at")
+        .collect()
+    )
+    return [(r["job"], r["status"]) for r in rows]
+
+
+def _versions(spark, lake) -> dict[str, int]:
+    out = {}
+    for layer in ("bronze", "silver"):
+        for child in sorted((Path(lake) / layer).iterdir()):
+            out[f"{layer}.{child.name}"] = (
+                DeltaTable.forPath(spark, str(child)).history(1).first()["version"]
+            )
+    return out
+
+
+@pytest.mark.integration
+def test_a_failed_task_stops_the_dag_and_the_same_command_resumes(spark, lake, capsys):
+    from insight.generate import generate_lake
+    from jobs import all as run_all
+
+    generate_lake(lake, customers=80, seed=4, days=90, dirty_rate=0.02, workers=1)
+    only = ["--lake", lake, "--as-of", AS_OF, "--only", "ingest,clean,nlp,features"]
+    # A real failure of the third task: the transformer export it is told to use is absent.
+    broken = [
+        *only, "--log-format", "json",
+        "--conf", "nlp.candidates=[minilm_classifierdl]",
+        "--conf", f"nlp.minilm_dir={lake}-absent-minilm",
+    ]  # fmt: skip
+    assert run_all.main(broken) == 2
+    captured = capsys.readouterr()
+    assert "[1/4] ingest    done in" in captured.out
+    assert "[3/4] nlp       FAILED after" in captured.out
+    assert "[4/4]" not in captured.out
+    events = [json.loads(x) for x in captured.err.splitlines() if x.startswith("{")]
+    failure = [e for e in events if e["level"] == "ERROR" and e.get("job") == "all"]
+    assert failure and "task nlp failed (exit 2)" in failure[-1]["message"]
+    assert len({e["run_id"] for e in events if "run_id" in e}) == 1
+    assert {e.get("job") for e in events} >= {"all", "ingest", "clean", "nlp"}
+    assert all(e["as_of"] == AS_OF for e in events if "job" in e)
+    assert _finishes(spark, lake) == [
+        ("ingest", "done"), ("clean", "done"), ("nlp", "failed"), ("all", "failed"),
+    ]  # fmt: skip
+    before = _versions(spark, lake)
+    silver_events = tables.read(spark, tables.silver("events"), lake).count()
+    assert silver_events > 0  # earlier outputs stay valid
+
+    assert run_all.main(only) == 0
+    out = capsys.readouterr().out
+    assert "[1/4] ingest    skipped: done for 2025-12-31" in out
+    assert "[2/4] clean     skipped: done" in out
+    assert "[3/4] nlp       done in" in out and "[4/4] features  done in" in out
+    assert _versions(spark, lake) == before  # ingest and clean did not run again
+    assert tables.read(spark, tables.silver("events"), lake).count() == silver_events
+    assert tables.exists(spark, tables.Table("gold", "customer_features"), lake)
+    assert "2 of 4 tasks ran, 2 skipped as done" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("silver.events "))
+    assert f"{silver_events:,} rows" in line
+    assert "Quarantined rows:" in out and "review-insights" in out
+
+    # Everything done: nothing runs; --force runs what is asked again.
+    assert run_all.main(only) == 0
+    assert "0 of 4 tasks ran" in capsys.readouterr().out
+    assert run_all.main([*only[:4], "--only", "clean", "--force"]) == 0
+    assert "[1/1] clean  done in" in capsys.readouterr().out
+    assert _finishes(spark, lake)[-2:] == [("clean", "done"), ("all", "done")]
