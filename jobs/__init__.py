@@ -12,10 +12,11 @@ from insight.nlp.run import nlp_all
 from insight.profile.run import profile_all
 from insight.propensity.run import propensity_all
 from insight.recommend.run import recommend_all
+from insight.report.run import report_all
 from insight.runtime import JobRun
 from insight.segment.run import segment_all
 
-# The DAG, in order: `insight run all` (jobs/all.py) runs these steps.
+# What runs each task of insight/dag.py (the graph itself lives there), in DAG order.
 DAG: dict[str, Callable[[JobRun], None]] = {
     "ingest": ingest_all,
     "clean": clean_all,
@@ -25,5 +26,6 @@ DAG: dict[str, Callable[[JobRun], None]] = {
     "clv": clv_all,  # BG/NBD + Gamma-Gamma on silver.events
     "recommend": recommend_all,  # ALS on silver.events
     "propensity": propensity_all,  # after features: Horovod TF + Spark baselines
-    "profile": profile_all,  # last: joins everything above
+    "profile": profile_all,  # joins everything above
+    "report": report_all,  # last: reads the gold and ops tables and the registry
 }
