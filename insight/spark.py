@@ -6,10 +6,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import socket
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from insight.config import Config
@@ -19,6 +22,9 @@ log = logging.getLogger(__name__)
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+# Seconds to wait for a TCP connection to a standalone master before calling it unreachable
+# (Spark itself retries registration for about a minute before it gives up).
+MASTER_CONNECT_TIMEOUT_S = 5.0
 
 
 def catalog_dir(lake: str) -> Path:
@@ -136,14 +142,21 @@ def build_spark(cfg: Config) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    submitted = submitted_conf()
+    check_master_reachable(cfg.spark.master or (submitted or {}).get("spark.master"))
     if cfg.spark.local_catalog:
         catalog_dir(cfg.lake).mkdir(parents=True, exist_ok=True)
     if (cfg.spark.master or "").startswith("local"):
         # Python workers run on this machine: the same interpreter (and packages) as the
         # driver, not whatever `python3` is first on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    settings = spark_settings(cfg, jar_files(cfg))
+    if submitted and submitted.get("spark.jars"):
+        # spark-submit's jars (--packages resolved, --jars) reach the executors only through
+        # spark.jars: setting it here must add to them, not replace them.
+        settings["spark.jars"] = _merge_lists(submitted["spark.jars"], settings.get("spark.jars"))
     builder = SparkSession.builder
-    for key, value in spark_settings(cfg, jar_files(cfg)).items():
+    for key, value in settings.items():
         builder = builder.config(key, value)
     if cfg.spark.local_catalog:
         builder = builder.enableHiveSupport()
@@ -158,6 +171,69 @@ def build_spark(cfg: Config) -> SparkSession:
         spark.conf.get("spark.sql.catalogImplementation", "in-memory"),
     )
     return spark
+
+
+def submitted_conf() -> dict[str, str] | None:
+    """The settings spark-submit gave the JVM (None when not running under spark-submit).
+
+    Under spark-submit the JVM is already up (PYSPARK_GATEWAY_PORT) and holds them as system
+    properties; otherwise no JVM may be started here, since the builder's settings (jars,
+    driver memory) only apply when it starts the JVM itself.
+    """
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:
+        return None
+    SparkContext._ensure_initialized()
+    return dict(SparkConf().getAll())
+
+
+def _merge_lists(first: str, second: str | None) -> str:
+    items = [i for i in f"{first},{second or ''}".split(",") if i]
+    return ",".join(dict.fromkeys(items))
+
+
+def standalone_addresses(master: str) -> list[tuple[str, int]]:
+    """(host, port) of each master in `spark://host:port[,host:port...]`; [] for others."""
+    if not master.startswith("spark://"):
+        return []
+    addresses = []
+    for item in master.removeprefix("spark://").split(","):
+        host, sep, port = item.strip().rpartition(":")
+        if not sep or not host or not port.isdigit():
+            raise InsightError(
+                f"Spark master {master!r}: {item!r} is not host:port "
+                "(expected spark://host:port[,host:port])"
+            )
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses
+
+
+def check_master_reachable(master: str | None, timeout: float = MASTER_CONNECT_TIMEOUT_S) -> None:
+    """Fail fast when no master of a standalone `spark://` URL accepts TCP connections.
+
+    Other masters (local, yarn, k8s, none) are not checked. With several masters (standby
+    masters, ZooKeeper recovery) one reachable master is enough.
+
+    Raises:
+        InsightError: naming the master URL, why each address failed and what to check.
+    """
+    addresses = standalone_addresses(master or "")
+    failures = []
+    for host, port in addresses:
+        t0 = time.monotonic()
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return
+        except OSError as exc:
+            reason = "timed out" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
+            failures.append(f"{host}:{port} {reason} after {time.monotonic() - t0:.1f}s")
+    if failures:
+        raise InsightError(
+            f"Spark master {master} is unreachable ({'; '.join(failures)}). Check that the "
+            "master is running (its log says 'Starting Spark master at spark://...'; "
+            "infra/cluster/start-standalone.sh starts one on this machine), that the URL "
+            "given to spark-submit --master or --conf spark.master matches that line, and "
+            "that no firewall blocks the port"
+        )
 
 
 def submit_args(cfg: Config) -> list[str]:
