@@ -27,6 +27,7 @@ NOISY = ("py4j", "great_expectations", "urllib3", "matplotlib")
 # back into Python from its own threads (streaming foreachBatch), so this is process-wide
 # rather than a context variable.
 _context: dict[str, str] = {}
+_handler: logging.Handler | None = None  # the one setup_logging installed
 # Attributes every LogRecord has; anything else was passed with `extra=` and is logged too.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -57,7 +58,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def setup_logging(level: str = "INFO", fmt: str = TEXT) -> None:
-    """Log to stderr as text or JSON lines; replaces any earlier set-up."""
+    """Log to stderr as text or JSON lines; replaces the handler an earlier call installed
+    (and only that one: handlers others attached to the root logger, such as pytest's
+    log capture, stay)."""
+    global _handler
     if fmt not in FORMATS:
         raise ValueError(f"log format {fmt!r}: use one of {', '.join(FORMATS)}")
     handler = logging.StreamHandler(sys.stderr)
@@ -68,7 +72,12 @@ def setup_logging(level: str = "INFO", fmt: str = TEXT) -> None:
         handler.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    root = logging.getLogger()
+    if _handler is not None:
+        root.removeHandler(_handler)
+    root.addHandler(handler)
+    root.setLevel(level)
+    _handler = handler
     for noisy in NOISY:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
