@@ -14,10 +14,14 @@ TEST_OVERRIDES = (
     "spark.master=local[2]",
     "spark.shuffle_partitions=2",
     "spark.ui_enabled=false",
-    "spark.driver_memory=2g",
+    # One driver JVM runs ~280 tests: with 2g its old generation filled up by the propensity
+    # tests and it spent most of its time in full GC (CI timed out). Also keep less history
+    # of finished jobs, stages and tasks: nobody looks at a UI here.
+    "spark.driver_memory=6g",
     "spark.log_level=ERROR",
-    # Small data: skip broadcast-size estimation and AQE re-planning overheads.
-    "spark.extra={spark.default.parallelism: '2'}",
+    "spark.extra={spark.default.parallelism: '2', spark.ui.retainedJobs: '50',"
+    " spark.ui.retainedStages: '50', spark.ui.retainedTasks: '1000',"
+    " spark.sql.ui.retainedExecutions: '20', spark.worker.ui.retainedExecutors: '10'}",
 )
 
 
@@ -38,6 +42,23 @@ def spark(spark_home):
     session.stop()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_spark_memory():
+    """After each test module: drop cached frames and Delta's cached table states, so one
+    module's data does not stay on the shared driver's heap for the rest of the session."""
+    yield
+    import gc
+
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is None:
+        return
+    session.catalog.clearCache()
+    session._jvm.org.apache.spark.sql.delta.DeltaLog.clearCache()
+    gc.collect()  # Python-side frames go, so the JVM's cleaner can drop their blocks
+
+
 @pytest.fixture
 def lake(tmp_path) -> str:
     """An empty lake folder for one test."""
@@ -53,6 +74,7 @@ DAG_FAST = (
     "--conf", "recommend.grid={rank: [16], reg_param: [0.1], alpha: [5.0]}",
     "--conf", "propensity.epochs=6",
     "--conf", "propensity.gbt_max_iter=10",
+    "--conf", "propensity.snapshots=2",
 )  # fmt: skip
 
 

@@ -180,7 +180,7 @@ def test_jobs_on_the_cluster_equal_a_local_run(cluster, spark, tmp_path):
     in-process on local[2] on a copy of the landing files; every gold table the same."""
     on_cluster, local, events = tmp_path / "cluster", tmp_path / "local", tmp_path / "events"
     events.mkdir()
-    generate_lake(on_cluster, customers=150, seed=5, days=180, dirty_rate=0.02, workers=1)
+    generate_lake(on_cluster, customers=80, seed=5, days=120, dirty_rate=0.02, workers=1)
     shutil.copytree(on_cluster / "landing", local / "landing")
 
     t0 = time.monotonic()

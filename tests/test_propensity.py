@@ -176,7 +176,8 @@ def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
 # -- the job on a generated lake ---------------------------------------------------------
 
 AS_OF = "2025-12-31"
-FAST = ("--conf", "propensity.epochs=6", "--conf", "propensity.gbt_max_iter=10")
+FAST = ("--conf", "propensity.epochs=6", "--conf", "propensity.gbt_max_iter=10",
+        "--conf", "propensity.snapshots=2")  # fmt: skip
 
 
 @pytest.mark.integration
