@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from datetime import date
 
 from insight import __version__, dag
+from insight.audit import command as audit_command
+from insight.erase import command as erase_command
 
 log = logging.getLogger("insight")
 
@@ -102,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the --packages / --exclude-packages flags for spark-submit, from the "
         "same config the jobs load (spark-submit starts the JVM before the job can add jars).",
     ).add_argument("--env", default="local", help="environment config (default: local)")
+    audit_command.add_parser(sub)
+    erase_command.add_parser(sub)
     return parser
 
 
@@ -111,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     if args.command == "submit-args":
         return _submit_args(args.env)
+    if args.command in ("audit", "erase"):
+        return {"audit": audit_command, "erase": erase_command}[args.command].main(args)
     module = importlib.import_module(f"jobs.{JOB_MODULES.get(args.job, args.job)}")
     return module.main(args.job_args)
 

@@ -8,6 +8,8 @@ RAW = "_raw"  # the raw landing line, exactly as received (bronze `value`)
 SOURCE_FILE = "_source_file"
 INGESTED_AT = "_ingested_at"
 BATCH_ID = "_batch_id"
+# Top-level fields of a JSON landing line that the contract does not know, as a JSON object.
+RESCUED_DATA = "_rescued_data"
 CLEANED_AT = "_cleaned_at"
 AS_OF = "as_of"
 

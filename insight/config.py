@@ -7,6 +7,7 @@ the environment variable named by `pii.salt_env` (see `insight.pii.load_salt`).
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import types
 import typing
@@ -310,7 +311,14 @@ def load_config(
         merged["lake"] = lake
     merged["env"] = env
     merged["lake"] = _normalise_lake(str(merged.get("lake", "")))
-    return _build(Config, merged, prefix="")
+    cfg = _build(Config, merged, prefix="")
+    if cfg.pii.allow_dev_salt and env != "local":
+        # A development salt in production would make every customer key guessable.
+        raise ConfigError(
+            f"pii.allow_dev_salt: only the local env may use the development salt, not {env!r}; "
+            f"set {cfg.pii.salt_env} instead"
+        )
+    return cfg
 
 
 def _normalise_lake(lake: str) -> str:
@@ -416,3 +424,39 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected text, got {value!r}")
         return str(value)
     raise ConfigError(f"{key}: unsupported type {hint!r}")  # pragma: no cover - programming error
+
+
+# -- the command-line flags every command shares (they feed load_config) --------------------
+
+AS_OF_HELP = "business date YYYY-MM-DD the run is for (default: today, UTC)"
+
+
+def add_common_args(
+    parser: argparse.ArgumentParser, *, as_of_help: str | None = AS_OF_HELP
+) -> None:
+    """--env, --lake, --as-of, --log-format and --conf, the same for every command
+    (`as_of_help=None`: a command without --as-of)."""
+    parser.add_argument(
+        "--env",
+        default="local",
+        help=f"environment config to load: {', '.join(ENVS)} (default: local)",
+    )
+    parser.add_argument(
+        "--lake",
+        help="lake folder or URI holding landing/, bronze/, silver/, ... (default: from config)",
+    )
+    if as_of_help is not None:
+        parser.add_argument("--as-of", dest="as_of", help=as_of_help)
+    parser.add_argument(
+        "--log-format",
+        dest="log_format",
+        choices=("text", "json"),
+        help="text for people, json for one JSON object per event (default: config log.format)",
+    )
+    parser.add_argument(
+        "--conf",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --conf spark.shuffle_partitions=8 (repeatable)",
+    )

@@ -21,7 +21,7 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from insight import tables
-from insight.config import ENVS, Config, load_config
+from insight.config import Config, add_common_args, load_config
 from insight.errors import InsightError
 from insight.ops.ledger import DONE, FAILED, LedgerEntry, ledger_frame, versions
 from insight.ops.logs import StageProgress, log_context, setup_logging
@@ -46,37 +46,6 @@ def parse_as_of(text: str | None) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise InsightError(f"--as-of {text!r} is not a date in the form YYYY-MM-DD") from None
-
-
-def add_common_args(parser: argparse.ArgumentParser) -> None:
-    """--env, --lake, --as-of and --conf, the same for every command."""
-    parser.add_argument(
-        "--env",
-        default="local",
-        help=f"environment config to load: {', '.join(ENVS)} (default: local)",
-    )
-    parser.add_argument(
-        "--lake",
-        help="lake folder or URI holding landing/, bronze/, silver/, ... (default: from config)",
-    )
-    parser.add_argument(
-        "--as-of",
-        dest="as_of",
-        help="business date YYYY-MM-DD the run is for (default: today, UTC)",
-    )
-    parser.add_argument(
-        "--log-format",
-        dest="log_format",
-        choices=("text", "json"),
-        help="text for people, json for one JSON object per event (default: config log.format)",
-    )
-    parser.add_argument(
-        "--conf",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --conf spark.shuffle_partitions=8 (repeatable)",
-    )
 
 
 @dataclass

@@ -561,7 +561,7 @@ def test_entry_point_is_the_insight_console_script(bundle):
 def test_task_parameters_parse_with_the_real_job_parsers(bundle):
     """Every task's flags are accepted by `insight run` and by its job's own parser."""
     from insight.cli import JOB_MODULES, build_parser
-    from insight.runtime import add_common_args
+    from insight.config import add_common_args
 
     for name, job in resolved_jobs(bundle, "prod").items():
         for task in job["tasks"]:

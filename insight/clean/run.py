@@ -32,6 +32,8 @@ from insight.clean.entities import (
     to_quarantine,
 )
 from insight.config import CleanConfig
+from insight.erase.match import without_pii_samples
+from insight.erase.stats import exclude_from_stats
 from insight.errors import DataQualityError, InsightError, InvariantError
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK
 from insight.quality import gx
@@ -85,6 +87,7 @@ def _ensure_tables(run: JobRun, spec: EntitySpec) -> None:
         spark, tables.quarantine(spec.entity), lake, schemas.QUARANTINE,
         comment=f"{spec.entity} rows that failed a quality rule, with the rules and reason",
     )  # fmt: skip
+    exclude_from_stats(spark, tables.quarantine(spec.entity), lake, [C.RAW])
 
 
 def _reference(run: JobRun, entity: str, key: str) -> DataFrame:
@@ -120,10 +123,21 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
         }
 
     def handle(batch: Batch) -> None:
+        # A bronze commit without new rows (an erasure, VACUUM, a table property) still
+        # makes a micro-batch: nothing to clean, and an empty MERGE would commit nothing.
+        if batch.df.isEmpty():
+            log.info("clean %s: batch %d has no new bronze rows", spec.entity, batch.epoch)
+            return
         clean_batch(run, spec, batch, suite=suite, params=params, refs=refs)
 
     started, t0 = utc_now(), time.monotonic()
-    stream = run.spark.readStream.format("delta").load(tables.bronze(spec.entity).path(run.lake))
+    # skipChangeCommits: an erasure's DELETE on bronze is not new data (and would otherwise
+    # stop the stream: Delta streams refuse non-append commits by default).
+    stream = (
+        run.spark.readStream.format("delta")
+        .option("skipChangeCommits", "true")
+        .load(tables.bronze(spec.entity).path(run.lake))
+    )
     batches = process_available(
         stream,
         checkpoint=run.checkpoint(f"clean/{spec.entity}"),
@@ -170,6 +184,8 @@ def clean_batch(
             staged, suite, row_rules, params, result_format=run.cfg.quality.result_format
         )
         gx_seconds = time.monotonic() - t_gx
+        if spec.raw_has_pii:  # GX samples of raw CRM fields are raw PII: keep counts only
+            row_results = [without_pii_samples(r) for r in row_results]
 
         failed = staged.where(F.size(C.FAILED_RULES) > 0)
         by_rule = {

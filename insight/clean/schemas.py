@@ -100,6 +100,7 @@ QUARANTINE = T.StructType(
 BRONZE = T.StructType(
     [
         _f("value", T.StringType(), "the landing line exactly as received"),
+        _f(C.RESCUED_DATA, T.StringType(), "JSON fields not in the contract (schema drift)"),
         _f(C.SOURCE_FILE, T.StringType(), "landing file", False),
         _f(C.INGESTED_AT, T.TimestampType(), "when ingest read it", False),
         _f(C.BATCH_ID, T.StringType(), "ingest micro-batch", False),

@@ -6,10 +6,21 @@ import logging
 import time
 from pathlib import Path
 
+from insight import columns as C
 from insight import landing as L
 from insight import tables
+from insight.clean.schemas import BRONZE
+from insight.erase.schemas import SUPPRESSED
+from insight.erase.stats import exclude_from_stats
+from insight.erase.suppress import without_suppressed
 from insight.errors import LandingError
-from insight.ingest.bronze import with_batch, with_source_file, without_header
+from insight.ingest.bronze import (
+    rescued_fields,
+    with_batch,
+    with_rescued_data,
+    with_source_file,
+    without_header,
+)
 from insight.ops.ledger import NOTHING_NEW, OK
 from insight.runtime import JobRun, utc_now
 from insight.streaming import Batch, process_available
@@ -53,25 +64,50 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
         .load(folder)
         .transform(with_source_file)
         .transform(without_header, entity=entity)
+        .transform(with_rescued_data, entity=entity)
     )
+    # Raw lines (PII in CRM lines, maybe in unknown fields) stay out of the Delta log's
+    # file statistics.
+    tables.create_if_missing(run.spark, table, run.lake, BRONZE)
+    exclude_from_stats(run.spark, table, run.lake, ["value", C.RESCUED_DATA])
     total = 0
+    # Erased customers (ops.suppressed_customers): their re-sent lines never reach bronze;
+    # the ledger counts them as rows_in - rows_written.
+    suppressed = None
+    if tables.exists(run.spark, SUPPRESSED, run.lake):
+        suppressed = tables.read(run.spark, SUPPRESSED, run.lake)
 
     def handle(batch: Batch) -> None:
         nonlocal total
         started, t0 = utc_now(), time.monotonic()
         batch_id = f"{entity}-{batch.epoch:06d}"
         rows = batch.df.transform(with_batch, batch_id=batch_id, ingested_at=started).persist()
+        kept = rows
+        if suppressed is not None:
+            kept = rows.transform(
+                without_suppressed, entity=entity, salt=run.salt, suppressed=suppressed
+            )
         try:
-            n = rows.count()
-            tables.append(rows, table, run.lake, txn=batch.txn(table.qualified))
+            n_in = rows.count()
+            n = n_in if kept is rows else kept.count()
+            drift = rescued_fields(kept) if entity in L.JSON_ENTITIES else {}
+            tables.append(kept, table, run.lake, txn=batch.txn(table.qualified))
         finally:
             rows.unpersist()
         total += n
-        log.info("ingest %s: batch %s appended %d lines to %s", entity, batch_id, n, table)
+        notes = [f"{n_in - n} lines of erased customers dropped"] if n_in != n else []
+        if drift:
+            fields = ", ".join(f"{k} ({v} lines)" for k, v in sorted(drift.items()))
+            notes.append(f"fields not in the contract kept in {C.RESCUED_DATA}: {fields}")
+            log.warning("ingest %s: schema drift in batch %s: %s", entity, batch_id, notes[-1])
+        log.info(
+            "ingest %s: batch %s appended %d lines to %s%s", entity, batch_id, n, table,
+            "".join(f"; {x}" for x in notes),
+        )  # fmt: skip
         entry = run.entry(
             table.qualified, OK, started_at=started, seconds=time.monotonic() - t0,
-            batch_id=batch_id, rows_in=n, rows_written=n, rows_quarantined=0,
-            duplicates_collapsed=0,
+            batch_id=batch_id, rows_in=n_in, rows_written=n, rows_quarantined=0,
+            duplicates_collapsed=0, message="; ".join(notes) or None,
         )  # fmt: skip
         run.record([entry], txn=batch.txn(tables.RUN_LEDGER.qualified))
 
