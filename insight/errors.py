@@ -15,3 +15,9 @@ class DataQualityError(InsightError):
 
 class InvariantError(RuntimeError):
     """Counts do not reconcile (rows in != written + quarantined + duplicates): a bug."""
+
+
+class ConflictError(InsightError):
+    """Concurrent writers kept conflicting on one Delta table; this commit never happened."""
+
+    exit_code = 3  # not bad input: running the job again is the fix

@@ -8,17 +8,38 @@ elsewhere take and return DataFrames.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import random
+import time
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
+from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
 log = logging.getLogger(__name__)
 
 LAYERS = ("bronze", "silver", "gold", "quarantine", "ops")
+
+# Delta's optimistic concurrency: a commit that conflicts with another writer's is not made
+# at all, so trying it again is safe.
+CONFLICTS = (
+    delta_errors.ConcurrentAppendException,
+    delta_errors.ConcurrentDeleteReadException,
+    delta_errors.ConcurrentDeleteDeleteException,
+    delta_errors.ConcurrentTransactionException,
+    delta_errors.ConcurrentWriteException,
+    delta_errors.MetadataChangedException,
+    delta_errors.ProtocolChangedException,
+)
+COMMIT_ATTEMPTS = 5
+FIRST_RETRY_SECONDS = 0.5
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -155,6 +176,42 @@ def _add_missing_columns(spark: SparkSession, table: Table, path: str, schema: S
     log.info("%s: added column(s) %s", table.qualified, ", ".join(f.name for f in missing))
 
 
+def retry_conflicts(
+    commit: Callable[[], _R],
+    table: Table,
+    *,
+    attempts: int = COMMIT_ATTEMPTS,
+    first_wait: float = FIRST_RETRY_SECONDS,
+) -> _R:
+    """Run `commit`; when another writer's commit conflicts with it, wait (exponential
+    backoff with jitter) and run it again, up to `attempts` times.
+
+    Raises:
+        ConflictError: still conflicting after the last attempt (nothing was committed).
+    """
+    from insight.errors import ConflictError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return commit()
+        except CONFLICTS as exc:
+            kind = type(exc).__name__
+            if attempt == attempts:
+                first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
+                raise ConflictError(
+                    f"{table}: concurrent writers kept conflicting with this write "
+                    f"({kind}); gave up after {attempts} attempts, nothing was committed: "
+                    f"{first_line}. Run the job again when the other writer is done."
+                ) from exc
+            wait = first_wait * 2 ** (attempt - 1) * (1 + random.random() / 2)
+            log.warning(
+                "%s: %s from a concurrent writer; attempt %d of %d, retrying in %.1fs",
+                table, kind, attempt, attempts, wait,
+            )  # fmt: skip
+            time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
 def append(
     df: DataFrame,
     table: Table,
@@ -166,7 +223,7 @@ def append(
     writer = df.write.format("delta").mode("append")
     if txn is not None:
         writer = writer.option("txnAppId", txn[0]).option("txnVersion", txn[1])
-    writer.save(table.path(lake))
+    retry_conflicts(lambda: writer.save(table.path(lake)), table)
     register(df.sparkSession, table, lake)
 
 
@@ -198,15 +255,15 @@ def merge_latest(
         append(updates, table, lake, txn=txn)
         return MergeCounts(inserted=_last_commit_rows(target), updated=0)
     on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
-    (
+    merge = (
         target.alias("t")
         .merge(updates.alias("s"), on)
         .whenMatchedUpdateAll(
             condition=f"s.`{version_col}` {'>=' if same_version_wins else '>'} t.`{version_col}`"
         )
         .whenNotMatchedInsertAll()
-        .execute()
     )
+    retry_conflicts(merge.execute, table)
     metrics = target.history(1).select("operation", "operationMetrics").first()
     if metrics is None or metrics["operation"] != "MERGE":
         raise RuntimeError(f"expected a MERGE commit on {table}, found {metrics}")
@@ -227,16 +284,17 @@ def overwrite(df: DataFrame, table: Table, lake: str, *, replace_where: str | No
     """Replace the table's rows (only those matching `replace_where`, if given) with `df`,
     in one commit; returns the rows written."""
     target = DeltaTable.forPath(df.sparkSession, table.path(lake))
-    before = target.history(1).select("version").first()[0]
-    writer = df.write.format("delta").mode("overwrite")
+    # Tagged, so the commit is found even when other writers committed after it.
+    token = f"insight-write-{uuid.uuid4().hex}"
+    writer = df.write.format("delta").mode("overwrite").option("userMetadata", token)
     if replace_where is not None:
         writer = writer.option("replaceWhere", replace_where)
-    writer.save(table.path(lake))
+    retry_conflicts(lambda: writer.save(table.path(lake)), table)
     register(df.sparkSession, table, lake)
+    ours = target.history(50).where(F.col("userMetadata") == token).select("operationMetrics")
+    found = ours.first()
     # Replacing nothing with nothing commits nothing.
-    if target.history(1).select("version").first()[0] == before:
-        return 0
-    return _last_commit_rows(target)
+    return int(found[0].get("numOutputRows", 0)) if found is not None else 0
 
 
 def _last_commit_rows(target: DeltaTable) -> int:
