@@ -296,3 +296,42 @@ def test_a_new_file_is_processed_once_and_newer_resends_win(spark, run):
     # ...and once only: a third run finds nothing new.
     assert [ingest.main(run.args()), clean.main(run.args())] == [0, 0]
     assert read(spark, run, "bronze", "events").count() == bronze_before + 3
+
+
+def test_schema_drift_is_kept_reported_and_routed(spark, run):
+    """A source adds a field, renames one and changes a type: the new field is kept in bronze
+    and reported, the renamed required field and the wrong type send rows to quarantine."""
+    events = read(spark, run, "silver", "events")
+    old = events.where("event_type = 'purchase'").orderBy(F.desc("event_id")).first()
+    landing = (Path(run.lake) / "landing/events/events-00000.jsonl").read_text(errors="replace")
+    line = json.loads(next(x for x in landing.splitlines() if f'"{old.event_id}"' in x))
+    added = {**line, "event_id": "E9999999990", "loyalty": {"tier": "gold", "points": 120}}
+    renamed = {k if k != "customer_id" else "customerId": v for k, v in line.items()}
+    renamed["event_id"] = "E9999999991"
+    retyped = {**line, "event_id": "E9999999992", "quantity": "two"}
+    (Path(run.lake) / "landing/events/events-drift.jsonl").write_text(
+        "\n".join(json.dumps(x) for x in (added, renamed, retyped)) + "\n"
+    )
+    assert [ingest.main(run.args()), clean.main(run.args())] == [0, 0]
+
+    bronze = read(spark, run, "bronze", "events").where(F.col("_rescued_data").isNotNull())
+    rescued = {
+        json.loads(r.value)["event_id"]: json.loads(r._rescued_data) for r in bronze.collect()
+    }
+    assert rescued == {
+        "E9999999990": {"loyalty": '{"tier":"gold","points":120}'},
+        "E9999999991": {"customerId": line["customer_id"]},
+    }
+    ledger = read(spark, run, "ops", "run_ledger").where(
+        "job = 'ingest' AND table_name = 'bronze.events' AND message IS NOT NULL"
+    )
+    assert [r.message for r in ledger.collect()] == [
+        "fields not in the contract kept in _rescued_data: customerId (1 lines), loyalty (1 lines)"
+    ]
+    silver = read(spark, run, "silver", "events")
+    assert silver.where("event_id = 'E9999999990'").count() == 1  # the known fields are clean
+    q = {r.record_key: r for r in read(spark, run, "quarantine", "events")
+         .where("record_key IN ('E9999999991', 'E9999999992')").collect()}  # fmt: skip
+    assert q["E9999999991"].failed_rules == ["customer_id_not_null"]
+    assert q["E9999999991"].reason == "required field customer_id is missing"
+    assert q["E9999999992"].failed_rules == ["quantity_is_integer"]
