@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from delta import exceptions as delta_errors
 from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -123,9 +124,12 @@ def register(spark: SparkSession, table: Table, lake: str) -> None:
         return
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {table.layer}")
     if spark.catalog.tableExists(table.qualified):
-        location = (
-            spark.sql(f"DESCRIBE DETAIL {table.qualified}").select("location").first()[0] or ""
-        )
+        try:
+            location = (
+                spark.sql(f"DESCRIBE DETAIL {table.qualified}").select("location").first()[0] or ""
+            )
+        except AnalysisException:  # registered for a lake folder that is gone
+            location = ""
         if location.rstrip("/").removeprefix("file:") == path.removeprefix("file:"):
             _registered.add(memo)
             return
