@@ -20,12 +20,13 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test browser lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
+.PHONY: help setup demo test test-slow browser lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
 	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
+	@echo "make test-slow   the long end-to-end tests make test leaves out (cluster, erase, crash, fuzz)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
 	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
@@ -65,6 +66,10 @@ clean-demo:
 
 test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
+
+# The long end-to-end tests `make test` leaves out (see pyproject.toml).
+test-slow: $(STAMP) browser
+	$(BIN)/python -m pytest -m slow
 
 # Headless Chromium renders the insight report in tests/test_report.py (Debian package, no
 # browser download); installed with apt-get when missing and running as root.

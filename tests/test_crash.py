@@ -18,7 +18,7 @@ from lakes import content_hashes
 from insight import tables
 from insight.erase.run import lake_tables
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AS_OF = "2025-12-31"
 ROOT = Path(__file__).resolve().parents[1]

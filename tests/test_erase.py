@@ -28,7 +28,7 @@ from insight.erase.run import erase_customers, lake_tables
 from insight.errors import InsightError
 from jobs import clean, ingest
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 AS_OF = "2025-12-31"
 

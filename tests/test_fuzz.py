@@ -171,6 +171,7 @@ def test_staging_routes_every_hostile_row(spark, entity, data):
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @settings(FUZZ, max_examples=2)
 @given(data=st.data())
 def test_a_hostile_landing_zone_runs_through_and_the_audit_balances(spark, data):
