@@ -19,8 +19,6 @@ from pyspark.sql import types as T
 from insight import tables
 
 STATS_COLUMNS = "delta.dataSkippingStatsColumns"
-# Types Delta can collect min/max for (arrays, maps, structs and booleans it refuses).
-_SKIPPABLE = (T.NumericType, T.StringType, T.DateType, T.TimestampType, T.TimestampNTZType)
 
 
 def exclude_from_stats(
