@@ -106,16 +106,17 @@ def test_spark_submit_runs_the_jobs_and_the_catalog_survives_the_process(tmp_pat
         "--conf", "spark.ui.enabled=false",
         str(ROOT / "jobs" / "all.py"),
         "--env", "local", "--lake", str(lake), "--as-of", "2025-12-31",
+        "--only", "ingest",  # the whole DAG through spark-submit: test_cluster (slow)
         "--conf", "spark.shuffle_partitions=2",
     ]  # fmt: skip
     done = subprocess.run(submit, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "silver.events" in done.stdout  # the final summary
+    assert "bronze.events" in done.stdout  # the final summary
     query = (
         "from insight.config import load_config; from insight.spark import build_spark; "
         f"s = build_spark(load_config('local', lake='{lake}')); "
-        "print(sorted(r.tableName for r in s.sql('SHOW TABLES IN silver').collect())); "
-        "print(s.table('silver.customers').count())"
+        "print(sorted(r.tableName for r in s.sql('SHOW TABLES IN bronze').collect())); "
+        "print(s.table('bronze.customers').count())"
     )
     later = subprocess.run(
         [sys.executable, "-c", query], env=_env(), capture_output=True, text=True, timeout=600

@@ -106,7 +106,9 @@ def test_a_failed_task_stops_the_dag_and_the_same_command_resumes(spark, lake, c
     from jobs import all as run_all
 
     generate_lake(lake, customers=80, seed=4, days=90, dirty_rate=0.02, workers=1)
-    only = ["--lake", lake, "--as-of", AS_OF, "--only", "ingest,clean,nlp,features"]
+    # One review model candidate: the candidates are compared in test_nlp_job.
+    fast = ["--conf", "nlp.candidates=[vivekn]"]
+    only = ["--lake", lake, "--as-of", AS_OF, *fast, "--only", "ingest,clean,nlp,features"]
     # A real failure of the third task: the transformer export it is told to use is absent.
     broken = [
         *only, "--log-format", "json",
@@ -147,13 +149,13 @@ def test_a_failed_task_stops_the_dag_and_the_same_command_resumes(spark, lake, c
     # Everything done: nothing runs; --force runs what is asked again.
     assert run_all.main(only) == 0
     assert "0 of 4 tasks ran" in capsys.readouterr().out
-    assert run_all.main([*only[:4], "--only", "clean", "--force"]) == 0
+    assert run_all.main([*only[:6], "--only", "clean", "--force"]) == 0
     assert "[1/1] clean  done in" in capsys.readouterr().out
     assert _finishes(spark, lake)[-2:] == [("clean", "done"), ("all", "done")]
 
     # Idempotent: running the same tasks again on the same inputs and as_of (--force) leaves
     # every silver and gold table with the same content.
-    full = [*only[:4], "--only", "ingest,clean,nlp,features,segment,clv,profile"]
+    full = [*only[:6], "--only", "ingest,clean,nlp,features,segment,clv,profile"]
     assert run_all.main(full) == 0  # segment, clv and profile run for the first time
     before = content_hashes(spark, lake)
     produced = {"gold.customer_features", "gold.customer_segments", "gold.segment_summary",

@@ -369,17 +369,13 @@ def test_missing_input_column_is_named(spark):
 
 
 @pytest.mark.integration
-def test_features_job_on_a_generated_lake(spark, lake):
+def test_features_job_on_a_generated_lake(spark, cleaned_copy):
     from delta.tables import DeltaTable
 
-    from insight.generate import generate_lake
-    from jobs import clean, ingest
     from jobs import features as features_job
 
-    generate_lake(lake, customers=150, seed=3, days=120, dirty_rate=0.0, workers=1)
+    lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", "2025-12-31"]
-    assert ingest.main(args) == 0
-    assert clean.main(args) == 0
     assert features_job.main(args) == 0
 
     def snapshot(as_of: str) -> list:

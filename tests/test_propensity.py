@@ -177,18 +177,16 @@ def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
 
 AS_OF = "2025-12-31"
 FAST = ("--conf", "propensity.epochs=6", "--conf", "propensity.gbt_max_iter=10",
-        "--conf", "propensity.snapshots=2")  # fmt: skip
+        "--conf", "propensity.snapshots=1")  # fmt: skip
 
 
 @pytest.mark.integration
-def test_propensity_job_on_a_generated_lake(spark, lake):
-    from insight.generate import generate_lake
-    from jobs import clean, features, ingest
+def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
+    from jobs import features
     from jobs import propensity as job
 
+    lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", AS_OF]
-    generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.0, workers=1)
-    assert ingest.main(args) == 0 and clean.main(args) == 0
     assert job.main(args) == 2  # no features yet: names `insight run features`
 
     # Too young to train: the job says so and writes no table of empty scores.

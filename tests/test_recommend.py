@@ -247,17 +247,14 @@ def ledger_messages(spark, lake):
 
 
 @pytest.mark.integration
-def test_recommend_job_on_a_generated_lake(spark, lake):
-    from insight.generate import generate_lake
+def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     from insight.recommend.model import EXPERIMENT
-    from jobs import clean, ingest
     from jobs import recommend as job
 
+    # Nothing cleaned yet: names `insight run clean`.
+    assert job.main(["--lake", lake, "--as-of", JOB_AS_OF]) == 2
+    lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", JOB_AS_OF]
-    assert job.main(args) == 2  # nothing cleaned yet: names `insight run clean`
-    generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.0, workers=1)
-    assert ingest.main(args) == 0
-    assert clean.main(args) == 0
 
     # Too young: ten days of history, none before the validation cut-off, no champion yet.
     assert job.main(["--lake", lake, "--as-of", "2025-01-10", *ONE_POINT]) == 0

@@ -266,17 +266,13 @@ def test_job_names_the_missing_features(spark, lake):
 
 
 @pytest.mark.integration
-def test_segment_job_on_a_generated_lake(spark, lake):
-    from insight.generate import generate_lake
-    from jobs import clean, ingest
+def test_segment_job_on_a_generated_lake(spark, cleaned_copy):
     from jobs import features as features_job
     from jobs import segment as segment_job
 
-    generate_lake(lake, customers=200, seed=3, days=120, dirty_rate=0.0, workers=1)
+    lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", "2025-12-31"]
     earlier = ["--lake", lake, "--as-of", "2025-11-30"]
-    assert ingest.main(args) == 0
-    assert clean.main(args) == 0
     assert features_job.main(earlier) == 0
     assert features_job.main(args) == 0
     assert segment_job.main(earlier) == 0
