@@ -20,7 +20,7 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test test-slow browser lint format bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
+.PHONY: help setup demo test test-slow browser lint format bench bench-summary bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
@@ -28,6 +28,8 @@ help:
 	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
 	@echo "make test-slow   the long end-to-end tests make test leaves out (cluster, erase, crash, fuzz)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
+	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
+	@echo "make bench-summary    only rebuild SUMMARY.md and the README summary from bench/results"
 	@echo "make bench-clean clean-stage benchmark -> bench/results/clean.json"
 	@echo "make bench-sentiment  sentiment vs VADER on real reviews -> bench/results/sentiment.json"
 	@echo "make bench-profile    features/segment/clv/profile + truth -> bench/results/profile.json"
@@ -85,6 +87,13 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Every stage benchmark (about an hour on 2 cores), then the one summary table.
+bench: bench-clean bench-sentiment bench-profile bench-als bench-propensity
+	$(MAKE) bench-summary
+
+bench-summary: $(STAMP)
+	$(BIN)/python -m bench.summary
 
 bench-clean: $(STAMP)
 	$(BIN)/python -m bench.clean
