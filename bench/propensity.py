@@ -24,17 +24,27 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from pyspark.sql import functions as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
+from bench.peers import sklearn_propensity
 from insight import columns as C
 from insight.config import load_config
 from insight.features import columns as FC
 from insight.models import registry
 from insight.pii import hmac_sha256, load_salt
 from insight.propensity import baseline, distributed, train
-from insight.propensity.dataset import CHURN, LABEL, PURCHASE, TARGETS, model_inputs
+from insight.propensity.dataset import (
+    CATEGORICAL_FEATURES,
+    CHURN,
+    LABEL,
+    NUMERIC,
+    PURCHASE,
+    TARGETS,
+    model_inputs,
+)
 from insight.propensity.network import CLASSIFIER
 from insight.propensity.run import features_at, sources
 from insight.propensity.score import PROBABILITY, score_keras, score_spark
@@ -95,11 +105,20 @@ def run(work: Path, customers: int) -> dict:
             .join(truth.select(C.CUSTOMER_KEY, F.col(target).alias(LABEL)), C.CUSTOMER_KEY)
             .toPandas()
         )
+        # The peer: scikit-learn on the very same training rows, scoring the same customers.
+        peer_train = trained.split.train.select(NUMERIC, *CATEGORICAL_FEATURES, LABEL).toPandas()
+        peer_rows = population.select(C.CUSTOMER_KEY, NUMERIC, *CATEGORICAL_FEATURES).toPandas()
+        prob, peer_seconds = sklearn_propensity.fit_and_score(peer_train, peer_rows, SEED)
+        peer = pd.DataFrame({C.CUSTOMER_KEY: peer_rows[C.CUSTOMER_KEY], "sklearn": prob})
+        joined = joined.merge(peer, on=C.CUSTOMER_KEY)
         y = joined[LABEL].to_numpy()
         auc_tf, pr_tf = auc_pair(y, joined["tf"].to_numpy())
         auc_gbt, pr_gbt = auc_pair(y, joined["gbt"].to_numpy())
+        auc_sk, pr_sk = auc_pair(y, joined["sklearn"].to_numpy())
         out[target] = {
             "auc_tf": auc_tf, "auc_gbt": auc_gbt, "pr_auc_tf": pr_tf, "pr_auc_gbt": pr_gbt,
+            "auc_sklearn": auc_sk, "pr_auc_sklearn": pr_sk,
+            "sklearn_fit_seconds": round(peer_seconds, 2),
             "true_positive_rate": round(float(y.mean()), 4), "truth_rows": len(y),
             "validation": {k: {m: round(v, 4) for m, v in trained.metrics[k].items()}
                            for k in trained.metrics},
@@ -107,7 +126,7 @@ def run(work: Path, customers: int) -> dict:
             "train_rows": trained.split.positives + trained.split.negatives,
             "score_rows_per_second": round(n / score_seconds, 1),
         }  # fmt: skip
-        print(f"{target}: tf AUC {auc_tf} vs gbt {auc_gbt} on the hidden truth")
+        print(f"{target}: tf AUC {auc_tf} vs gbt {auc_gbt} vs scikit-learn {auc_sk} on the truth")
         tf_scores.unpersist()
         if target == PURCHASE:
             out["throughput"] = throughput(cfg, trained, lake)
@@ -140,7 +159,8 @@ def render(payload: dict) -> None:
             for t in TARGETS]  # fmt: skip
     md = table(rows, [
         ("target", "target"), ("auc_tf", "AUC tf"), ("auc_gbt", "AUC gbt"),
-        ("pr_auc_tf", "PR-AUC tf"), ("pr_auc_gbt", "PR-AUC gbt"),
+        ("auc_sklearn", "AUC scikit-learn (peer)"), ("pr_auc_tf", "PR-AUC tf"),
+        ("pr_auc_gbt", "PR-AUC gbt"), ("pr_auc_sklearn", "PR-AUC scikit-learn"),
         ("true_positive_rate", "positive rate"), ("served", "served (validation gate)"),
         ("score_rows_per_second", "scored rows/s"),
     ])  # fmt: skip

@@ -93,8 +93,10 @@ def propensity_rows(d: dict) -> list[Row]:
                 SAME_RUN,
             )
         )
+        sk = r.get("auc_sklearn")  # results from before the peer was added lack it
         out.append(Row("propensity", f"{target} AUC vs hidden truth", r["auc_tf"],
-                       "scikit-learn gradient boosting", None, "not run yet"))  # fmt: skip
+                       "scikit-learn gradient boosting", sk,
+                       SAME_RUN if sk is not None else "not run yet"))  # fmt: skip
     return out
 
 

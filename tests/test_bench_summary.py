@@ -21,7 +21,7 @@ def test_rows_carry_the_files_figures_and_ratios(tmp_path):
         {"customers": 100000, "rows_per_second": 24000.0, "pandas_rows_per_second": 19200.0},
     ]})  # fmt: skip
     write(tmp_path, "propensity", {**when, "result": {
-        "purchase": {"auc_tf": 0.72, "auc_gbt": 0.68},
+        "purchase": {"auc_tf": 0.72, "auc_gbt": 0.68, "auc_sklearn": 0.70},
         "churn": {"auc_tf": 0.69, "auc_gbt": 0.72},
     }})  # fmt: skip
     rows, notes = summary.collect(tmp_path)
@@ -32,15 +32,14 @@ def test_rows_carry_the_files_figures_and_ratios(tmp_path):
         ("rows/s, 100,000 customers", 24000.0, 19200.0),
     ]
     assert [r.ratio for r in clean] == [pytest.approx(0.075), pytest.approx(1.25)]
-    gbt = [r for r in rows if r.stage == "propensity" and r.peer is not None]
+    gbt = [r for r in rows if r.stage == "propensity" and "GBT" in r.peer_name]
     assert [(r.measure, r.ratio) for r in gbt] == [
         ("purchase AUC vs hidden truth", pytest.approx(0.72 / 0.68)),
         ("churn AUC vs hidden truth", pytest.approx(0.69 / 0.72)),
     ]
-    # A peer that did not run has no figure and no ratio, and says so.
-    sklearn = [r for r in rows if "scikit-learn" in r.peer_name]
-    assert len(sklearn) == 2 and all(r.peer is None and r.ratio is None for r in sklearn)
-    assert all(r.source == "not run yet" for r in sklearn)
+    # A peer that did not run (churn's scikit-learn here) has no figure and no ratio.
+    sklearn = [(r.peer, r.ratio, r.source) for r in rows if "scikit-learn" in r.peer_name]
+    assert sklearn == [(0.70, pytest.approx(0.72 / 0.70), "same run"), (None, None, "not run yet")]
     # Stages without a results file are named with the command that makes one.
     assert "sentiment: no sentiment.json (run `make bench-sentiment`)" in notes
     assert "clean: measured 2026-01-02T03:04:05+00:00" in notes
