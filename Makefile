@@ -107,7 +107,9 @@ bench-profile: $(STAMP)
 bench-propensity: $(STAMP)
 	$(BIN)/python -m bench.propensity
 
+# The peer for ALS, only for this benchmark (not part of the test stack).
 bench-als: $(STAMP)
+	$(BIN)/pip install -q implicit==0.7.3
 	$(BIN)/python -m bench.als
 
 constraints: $(STAMP)

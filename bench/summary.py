@@ -69,14 +69,20 @@ def profile_rows(d: dict) -> list[Row]:
 def als_rows(d: dict) -> list[Row]:
     ours, bpr = d["implicit"], d["published"]["bpr"]
     published = "published (Microsoft Recommenders), not run here"
-    return [
+    rows = [
         Row("als", "P@10, MovieLens 100k", ours["precision_at_10"], "BPR",
             bpr["precision_at_10"], published),
         Row("als", "NDCG@10, MovieLens 100k", ours["ndcg_at_10"], "BPR", bpr["ndcg_at_10"],
             published),
-        Row("als", "NDCG@10, MovieLens 100k", ours["ndcg_at_10"], "implicit library ALS", None,
-            "not run yet"),
     ]  # fmt: skip
+    peer = d.get("implicit_library")  # results from before the peer was added lack it
+    source = SAME_RUN if peer else "not run yet"
+    for key, what in (("ndcg_at_10", "NDCG@10"), ("train_seconds", "fits per hour")):
+        mine = ours[key] if key != "train_seconds" else 3600 / ours[key]
+        theirs = None if not peer else peer[key] if key != "train_seconds" else 3600 / peer[key]
+        rows.append(Row("als", f"{what}, MovieLens 100k", mine, "implicit library ALS", theirs,
+                        source))  # fmt: skip
+    return rows
 
 
 def propensity_rows(d: dict) -> list[Row]:
