@@ -145,9 +145,20 @@ def markdown(rows: list[Row], notes: list[str]) -> str:
     return "\n".join(lines)
 
 
+def scaling_line(results: Path = RESULTS) -> str:
+    """The growth exponent of each DAG stage (bench/results/scaling.json), or why there is none."""
+    path = results / "scaling.json"
+    if not path.exists():
+        return "Scaling: no scaling.json (run `make bench-scaling`)."
+    data = json.loads(path.read_text())
+    sizes = ", ".join(f"{s['customers']:,}" for s in data["sizes"])
+    b = ", ".join(f"{stage} {value}" for stage, value in data["exponents"].items())
+    return f"Scaling ({sizes} customers; time ~ size^b, {data['aim']}): {b or 'one size only'}."
+
+
 def main() -> int:
     rows, notes = collect()
-    md = markdown(rows, notes)
+    md = markdown(rows, notes) + "\n\n" + scaling_line()
     (RESULTS / "SUMMARY.md").write_text(f"# Benchmark summary\n\n{md}\n")
     update_readme("summary", md)
     print(md)
