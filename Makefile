@@ -26,7 +26,7 @@ HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_M
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
 	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
-	@echo "make test-slow   the long end-to-end tests make test leaves out (cluster, erase, crash, fuzz)"
+	@echo "make test-slow   the long end-to-end tests make test leaves out (erase, crash, fuzz)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
 	@echo "make bench-summary    only rebuild SUMMARY.md and the README summary from bench/results"

@@ -106,7 +106,7 @@ def test_spark_submit_runs_the_jobs_and_the_catalog_survives_the_process(tmp_pat
         "--conf", "spark.ui.enabled=false",
         str(ROOT / "jobs" / "all.py"),
         "--env", "local", "--lake", str(lake), "--as-of", "2025-12-31",
-        "--only", "ingest",  # the whole DAG through spark-submit: test_cluster (slow)
+        "--only", "ingest",  # the whole DAG through spark-submit: test_cluster
         "--conf", "spark.shuffle_partitions=2",
     ]  # fmt: skip
     done = subprocess.run(submit, env=_env(), capture_output=True, text=True, timeout=900)

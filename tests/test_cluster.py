@@ -175,7 +175,6 @@ def tasks_per_worker(events: Path, workers: dict[str, str]) -> dict[str, Counter
 
 
 @pytest.mark.integration
-@pytest.mark.slow
 def test_jobs_on_the_cluster_equal_a_local_run(cluster, spark, tmp_path):
     """ingest -> profile (jobs/all.py --only) with spark-submit on 2 workers; the same DAG
     in-process on local[2] on a copy of the landing files; every gold table the same."""
