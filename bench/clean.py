@@ -8,14 +8,21 @@ Writes bench/results/clean.json and bench/results/clean.md.
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import time
 from datetime import date
 from pathlib import Path
 
-from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
+from bench.common import (
+    RESULTS,
+    fresh_lake,
+    machine,
+    scales_parser,
+    table,
+    update_readme,
+    write_results,
+)
 from bench.peers.pandas_clean import clean_lake
 from insight import tables
 from insight.clean.run import clean_params
@@ -132,11 +139,7 @@ def render(payload: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--customers", default="2000,25000,100000", help="scales, comma-separated")
-    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    parser = scales_parser(__doc__, "2000,25000,100000")
     parser.add_argument(
         "--render", action="store_true", help="only re-render clean.md and README from clean.json"
     )

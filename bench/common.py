@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -36,6 +37,14 @@ def machine() -> dict:
         "versions": versions,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def scales_parser(doc: str | None, default: str) -> argparse.ArgumentParser:
+    """The arguments of every benchmark run at several sizes: --customers and --work."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--customers", default=default, help="sizes, comma-separated")
+    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    return parser
 
 
 def write_results(name: str, payload: dict) -> Path:

@@ -12,7 +12,6 @@ scales, and measure them against the generator's hidden truth.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
@@ -21,7 +20,15 @@ import numpy as np
 from pyspark.sql import functions as F
 from sklearn.metrics import adjusted_rand_score
 
-from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
+from bench.common import (
+    RESULTS,
+    fresh_lake,
+    machine,
+    scales_parser,
+    table,
+    update_readme,
+    write_results,
+)
 from insight import columns as C
 from insight import tables
 from insight.clv.schemas import CUSTOMER_CLV
@@ -114,11 +121,7 @@ def render(payload: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--customers", default="2000,10000", help="scales, comma-separated")
-    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    parser = scales_parser(__doc__, "2000,10000")
     parser.add_argument("--render", action="store_true", help="only re-render from profile.json")
     args = parser.parse_args(argv)
     if args.render:

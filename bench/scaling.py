@@ -11,7 +11,6 @@ soak run: `--customers 25000` is about a million events.
 
 from __future__ import annotations
 
-import argparse
 import json
 import threading
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from bench.common import RESULTS, fresh_lake, machine, table, write_results
+from bench.common import RESULTS, fresh_lake, machine, scales_parser, table, write_results
 from insight import tables
 from insight.config import load_config
 from insight.spark import build_spark
@@ -118,11 +117,7 @@ def render(payload: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
-    )
-    parser.add_argument("--customers", default="10000,40000,160000", help="sizes, comma-separated")
-    parser.add_argument("--work", default="bench/work", help="where generated lakes are kept")
+    parser = scales_parser(__doc__, "10000,40000,160000")
     args = parser.parse_args(argv)
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
