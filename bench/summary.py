@@ -80,7 +80,8 @@ def als_rows(d: dict) -> list[Row]:
             published),
     ]  # fmt: skip
     peer = d.get("implicit_library")  # results from before the peer was added lack it
-    source = SAME_RUN if peer else "not run yet"
+    # The peer runs with the setting Spark was tuned to, not one tuned for itself.
+    source = f"{SAME_RUN}, Spark's tuned setting" if peer else "not run yet"
     for key, what in (("ndcg_at_10", "NDCG@10"), ("train_seconds", "fits per hour")):
         mine = ours[key] if key != "train_seconds" else 3600 / ours[key]
         theirs = None if not peer else peer[key] if key != "train_seconds" else 3600 / peer[key]
