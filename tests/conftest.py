@@ -90,9 +90,9 @@ def dag_lake(spark, tmp_path_factory) -> str:
     return lake
 
 
-# One generated lake, ingested and cleaned once per test session. Job modules that need a
-# year of clean history (clv, recommend, propensity) each start from a copy of it rather than
-# generating, ingesting and cleaning the same lake again.
+# One generated lake, ingested and cleaned once per test session. The job tests that need
+# clean history (clv, recommend, propensity, features, segment) each start from a copy of it
+# rather than generating, ingesting and cleaning the same lake again.
 CLEANED_AS_OF = "2025-12-31"
 
 
