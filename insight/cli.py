@@ -82,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="last day of history, YYYY-MM-DD (default: the generator's fixed end date)",
     )
+    gen.add_argument(
+        "--review-factor",
+        type=float,
+        default=1.0,
+        help="multiplies each customer's chance to review a purchased item, for load tests "
+        "with more reviews per customer (1.0: the calibrated shop, ~1 review per customer)",
+    )
     gen.add_argument("--workers", type=_positive_int, default=None, help="parallel processes")
 
     tasks = "\n".join(f"  {t.name:<11} {t.summary}" for t in dag.TASKS)
@@ -159,6 +166,7 @@ def _generate(args: argparse.Namespace) -> int:
             dirty_rate=args.dirty_rate,
             end_date=args.end_date or DEFAULT_END_DATE,
             workers=args.workers,
+            review_factor=args.review_factor,
         )
     except (ValueError, FileExistsError) as exc:
         log.error("generate: %s", exc)

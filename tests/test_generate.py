@@ -594,6 +594,11 @@ def test_crm_has_benign_messiness(dirty_lake) -> None:
         ({"seed": 1.5}, "seed"),
         ({"end_date": "2025-12-31"}, "end_date"),
         ({"workers": 0}, "workers"),
+        ({"review_factor": 0}, "review_factor"),
+        ({"review_factor": -1.0}, "review_factor"),
+        ({"review_factor": float("nan")}, "review_factor"),
+        ({"review_factor": True}, "review_factor"),
+        ({"review_factor": 10.5}, "review_factor"),
     ],
 )
 def test_bad_arguments_are_named(tmp_path: Path, overrides: dict, name: str) -> None:
@@ -601,6 +606,16 @@ def test_bad_arguments_are_named(tmp_path: Path, overrides: dict, name: str) -> 
     with pytest.raises(ValueError, match=name):
         generate_lake(tmp_path, **args)
     assert not (tmp_path / "landing").exists()
+
+
+def test_review_factor_gives_more_reviews_per_customer(tmp_path: Path) -> None:
+    base = generate_lake(tmp_path / "base", customers=1000, seed=5, workers=1)
+    more = generate_lake(tmp_path / "more", customers=1000, seed=5, workers=1, review_factor=4)
+    # Each purchased item's chance is multiplied by 4, capped at certainty: about 3x as many.
+    assert 2.5 < more.records[L.REVIEWS] / base.records[L.REVIEWS] < 4.0
+    assert more.records[L.EVENTS] == pytest.approx(base.records[L.EVENTS], rel=0.1)
+    manifest = json.loads((tmp_path / "more" / "truth" / "manifest.json").read_text())
+    assert manifest["arguments"]["review_factor"] == 4
 
 
 def test_refuses_a_landing_folder_that_has_files(tmp_path: Path) -> None:

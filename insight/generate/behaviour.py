@@ -113,8 +113,16 @@ class Activity:
 class Shopper:
     """Simulates customers one at a time with the partition's behaviour RNG."""
 
-    def __init__(self, rng: random.Random, catalog: Catalog, window: Window, ids: Ids) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        catalog: Catalog,
+        window: Window,
+        ids: Ids,
+        review_factor: float = 1.0,
+    ) -> None:
         self.rng = rng
+        self.review_factor = review_factor
         self.catalog = catalog
         self.window = window
         self.ids = ids
@@ -294,7 +302,8 @@ class Shopper:
                     (tr, self._seq, "return", self.ids.session(), p.product_id, order, None,
                      price, back, device, channel, c.offset(tr), self._lag_ms(channel))
                 )  # fmt: skip
-        if rng.random() < c.archetype.p_review * (1.6 if returned else 1.0):
+        p_review = c.archetype.p_review * self.review_factor * (1.6 if returned else 1.0)
+        if rng.random() < p_review:
             tv = t + rng.randrange(2 * DAY, 40 * DAY)
             if tv < limit:
                 rating = self.rating(c, p, returned)

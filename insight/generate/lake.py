@@ -40,6 +40,7 @@ DEFAULT_END_DATE = date(2025, 12, 31)
 GENERATOR_VERSION = "1.0.0"
 MAX_CUSTOMERS = 2_000_000  # 1,000 partitions: the 3-digit partition part of the ids
 MAX_DAYS = 3_660  # keeps a partition's events inside its id block
+MAX_REVIEW_FACTOR = 10.0  # past ~1/p_review every purchased item is reviewed anyway
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _validate(
     dirty_rate: object,
     end_date: object,
     workers: object,
+    review_factor: object = 1.0,
 ) -> None:
     def is_int(x: object) -> bool:
         return isinstance(x, int) and not isinstance(x, bool)
@@ -82,6 +84,15 @@ def _validate(
         or not 0 <= dirty_rate <= 0.5
     ):
         raise ValueError(f"dirty_rate must be a number in [0, 0.5], got {dirty_rate!r}")
+    if (
+        isinstance(review_factor, bool)
+        or not isinstance(review_factor, int | float)
+        or math.isnan(review_factor)
+        or not 0 < review_factor <= MAX_REVIEW_FACTOR
+    ):
+        raise ValueError(
+            f"review_factor must be a number in (0, {MAX_REVIEW_FACTOR}], got {review_factor!r}"
+        )
     if not isinstance(end_date, date) or isinstance(end_date, datetime):
         raise ValueError(f"end_date must be a datetime.date, got {end_date!r}")
     if workers is not None and (not is_int(workers) or workers < 1):  # type: ignore[operator]
@@ -168,14 +179,17 @@ def generate_lake(
     dirty_rate: float = 0.02,
     end_date: date = DEFAULT_END_DATE,
     workers: int | None = None,
+    review_factor: float = 1.0,
     progress: Callable[[str], None] | None = None,
 ) -> GenerationSummary:
     """Write a raw landing zone plus hidden truth under `lake`.
 
+    `review_factor` multiplies every archetype's chance to review a purchased item (a lake
+    with more reviews per customer, for load tests); 1.0 is the calibrated shop.
     Output is byte-identical for the same arguments whatever `workers` is. Raises
     ValueError for bad arguments and FileExistsError if `lake`/landing holds files.
     """
-    _validate(customers, seed, days, dirty_rate, end_date, workers)
+    _validate(customers, seed, days, dirty_rate, end_date, workers, review_factor)
     started = time.perf_counter()
     lake = Path(lake)
     landing, truth = lake / "landing", lake / "truth"
@@ -207,6 +221,7 @@ def generate_lake(
             seed=seed,
             window=window,
             dirty_rate=float(dirty_rate),
+            review_factor=float(review_factor),
             landing=str(landing),
             parts=str(parts),
         )
@@ -248,6 +263,7 @@ def generate_lake(
             "seed": seed,
             "days": days,
             "dirty_rate": dirty_rate,
+            "review_factor": review_factor,
             "end_date": end_date.isoformat(),
         },
         "start_date": (end_date - timedelta(days=days)).isoformat(),

@@ -52,6 +52,7 @@ class PartitionTask:
     seed: int
     window: Window
     dirty_rate: float
+    review_factor: float
     landing: str
     parts: str
 
@@ -114,7 +115,7 @@ def run_partition(task: PartitionTask, catalog: Catalog) -> PartitionResult:
     window = task.window
     behaviour_rng = random.Random(derive_seed(task.seed, "behaviour", p))
     dirt_rng = random.Random(derive_seed(task.seed, "dirt", p))
-    shopper = Shopper(behaviour_rng, catalog, window, Ids(p))
+    shopper = Shopper(behaviour_rng, catalog, window, Ids(p), task.review_factor)
     n_events = n_reviews = 0
     with (
         (parts / f"dirty-{p:05d}.jsonl").open("wb") as truth_dirty,
