@@ -3,6 +3,7 @@ labels, the split, the metrics, and the trend and alert rules."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +11,7 @@ from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight.config import load_config
-from insight.nlp import text, trends
+from insight.nlp import text, topics, trends
 from insight.nlp.model import classification_metrics, split_holdout
 from insight.nlp.sentiment import LABEL, rating_label
 
@@ -181,3 +182,34 @@ def test_balancing_oversamples_every_label_to_the_largest(spark):
     assert sorted(balanced(df, 1).collect()) == sorted(balanced(df, 1).collect())
     vivekn = {r[LABEL] for r in training_rows("vivekn", df, 1).collect()}
     assert vivekn == {"positive", "negative"}
+
+
+def test_topics_are_the_same_however_the_reviews_are_stored(spark):
+    """A re-run after a crash reads the same reviews from other files: the vocabulary (ties
+    included) and the LDA topics must not depend on partitioning or row order."""
+    import random
+
+    rng = random.Random(5)
+    themes = [["battery", "charge", "hours", "power"], ["screen", "bright", "colour", "pixel"],
+              ["delivery", "late", "box", "courier"]]  # fmt: skip
+    every = [w for theme in themes for w in theme]
+    rows = []
+    for i in range(240):
+        words = rng.choices(themes[i % 3], k=6) + rng.choices(every, k=2)
+        rows.append((f"R{i:04d}", words))
+    rows.append(("R9999", ["solo"]))  # under min_doc_freq: not in the vocabulary
+    df = spark.createDataFrame(rows, f"{C.REVIEW_ID} string, {topics.WORDS} array<string>")
+    cfg = replace(CFG, topics=3, lda_max_iter=10, vocab_size=10)
+
+    def fitted(frame):
+        counter, lda = topics.fit_topics(frame, cfg, C.REVIEW_ID)
+        return counter.vocabulary, lda.topicsMatrix().toArray()
+
+    vocab, matrix = fitted(df.coalesce(1))
+    shuffled_vocab, shuffled = fitted(df.orderBy(F.rand(3)).repartition(3))
+    assert len(vocab) == 10 and "solo" not in vocab
+    # Most frequent first, ties by term.
+    counts = {w: sum(ws.count(w) for _, ws in rows) for w in vocab}
+    assert vocab == sorted(vocab, key=lambda w: (-counts[w], w))
+    assert shuffled_vocab == vocab
+    assert matrix.shape == (10, 3) and (shuffled == matrix).all()

@@ -165,11 +165,12 @@ def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
         ]
         chosen = best(results)
         log.info("chosen: %s (macro F1 %.3f)", chosen.name, chosen.macro_f1)
-        topic_model = Pipeline(stages=topics.topic_stages(cfg.nlp)).fit(split)
+        finish = topics.finisher()
+        topic_stages = [finish, *topics.fit_topics(finish.transform(split), cfg.nlp, C.REVIEW_ID)]
     finally:
         split.unpersist()
     stages = [*prep.stages, *chosen.model.stages, keyphrases.keyphrase_stage(cfg.nlp),
-              *topic_model.stages]  # fmt: skip
+              *topic_stages]  # fmt: skip
     return Trained(PipelineModel(stages=stages), chosen, results, train_rows, holdout_rows)
 
 

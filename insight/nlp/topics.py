@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pyspark.ml import PipelineModel
 from pyspark.ml.clustering import LDA, LDAModel
-from pyspark.ml.feature import CountVectorizer, CountVectorizerModel
+from pyspark.ml.feature import CountVectorizerModel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -21,22 +21,42 @@ TOPIC_WEIGHT = "topic_weight"
 TERM, WEIGHT, TERM_RANK = "term", "weight", "term_rank"
 
 
-def topic_stages(cfg: NlpConfig) -> list:
-    """Words -> term counts -> LDA topic mixture (fitted with the sentiment model)."""
-    return [
-        Finisher().setInputCols([CLEAN]).setOutputCols([WORDS]).setCleanAnnotations(False),
-        CountVectorizer(
-            inputCol=WORDS, outputCol=TERM_COUNTS, vocabSize=cfg.vocab_size, minDF=cfg.min_doc_freq
-        ),
-        LDA(
-            featuresCol=TERM_COUNTS,
-            topicDistributionCol=DISTRIBUTION,
-            k=cfg.topics,
-            maxIter=cfg.lda_max_iter,
-            seed=cfg.seed,
-            optimizer="online",
-        ),
-    ]
+def finisher() -> Finisher:
+    """The reviews' cleaned tokens as a plain array column (WORDS), for the topic stages."""
+    return Finisher().setInputCols([CLEAN]).setOutputCols([WORDS]).setCleanAnnotations(False)
+
+
+def vocabulary(words: DataFrame, cfg: NlpConfig) -> list[str]:
+    """The `vocab_size` most frequent terms of documents in at least `min_doc_freq` of them,
+    ties by term: CountVectorizer's own choice breaks ties in partition order, so the same
+    reviews stored in other files would give other term indices and other topics."""
+    docs = words.select(F.explode(F.col(WORDS)).alias("_t"), F.monotonically_increasing_id())
+    per_doc = words.select(F.explode(F.array_distinct(WORDS)).alias("_t"))
+    tf = docs.groupBy("_t").count().withColumnRenamed("count", "_tf")
+    df = per_doc.groupBy("_t").count().where(F.col("count") >= cfg.min_doc_freq).select("_t")
+    top = tf.join(df, "_t").orderBy(F.col("_tf").desc(), F.col("_t")).limit(cfg.vocab_size)
+    return [r["_t"] for r in top.collect()]
+
+
+def fit_topics(words: DataFrame, cfg: NlpConfig, key: str) -> list:
+    """[term counts, LDA topic mixture] fitted on `words` (a WORDS column, one row per
+    review, `key` unique). Deterministic for the same rows however they are stored: a
+    fixed vocabulary order, and LDA (whose online optimizer samples each partition) fed a
+    fixed hash partitioning sorted by key."""
+    counter = CountVectorizerModel.from_vocabulary(
+        vocabulary(words, cfg), inputCol=WORDS, outputCol=TERM_COUNTS
+    )
+    parts = int(words.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    docs = counter.transform(words.repartition(parts, key).sortWithinPartitions(key))
+    lda = LDA(
+        featuresCol=TERM_COUNTS,
+        topicDistributionCol=DISTRIBUTION,
+        k=cfg.topics,
+        maxIter=cfg.lda_max_iter,
+        seed=cfg.seed,
+        optimizer="online",
+    ).fit(docs)
+    return [counter, lda]
 
 
 def with_topic(df: DataFrame) -> DataFrame:
