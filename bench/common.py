@@ -93,14 +93,24 @@ DERIVED = ("bronze", "silver", "gold", "quarantine", "ops", "_checkpoints", "_ca
            "_mlflow", "pandas")  # fmt: skip
 
 
-def fresh_lake(work: Path, stage: str, customers: int, seed: int) -> Path:
+def fresh_lake(
+    work: Path, stage: str, customers: int, seed: int, review_factor: float = 1.0
+) -> Path:
     """A generated landing zone (kept between runs, generating is slow) with no tables yet."""
     from insight.generate import generate_lake
 
-    lake = work / f"{stage}-{customers}"
+    suffix = "" if review_factor == 1.0 else f"-reviews{review_factor:g}x"
+    lake = work / f"{stage}-{customers}{suffix}"
     if not (lake / "truth" / "manifest.json").exists():
         shutil.rmtree(lake, ignore_errors=True)
-        generate_lake(lake, customers=customers, seed=seed, days=365, dirty_rate=0.02)
+        generate_lake(
+            lake,
+            customers=customers,
+            seed=seed,
+            days=365,
+            dirty_rate=0.02,
+            review_factor=review_factor,
+        )
     for derived in DERIVED:
         shutil.rmtree(lake / derived, ignore_errors=True)
     return lake

@@ -2,11 +2,14 @@
 fitted growth exponent per stage (time ~ size^b, least squares on the logs) and the peak
 memory of the whole process tree (Python + the Spark JVM + Horovod workers).
 
-    python -m bench.scaling [--customers 10000,40000,160000]   (part of make bench)
+    python -m bench.scaling [--customers 32000,8000,16000] [--review-factor 5]
+                                                              (part of make bench)
 
-Events and reviews grow with the customers (the generator's rates). Writes
-bench/results/scaling.json and bench/results/scaling.md. A single large size doubles as the
-soak run: `--customers 25000` is about a million events.
+Events and reviews grow with the customers at the generator's rates: ~40 events per
+customer and, with --review-factor 5 (5x the chance to review a purchase), ~3.2 reviews.
+The first default size is the soak run (`make bench-soak`): 32,000 customers, ~1.3M events,
+~100k reviews. Sizes run in the order given and bench/results/scaling.json + scaling.md are
+(or --name) rewritten after each one, so a long run that is stopped keeps the sizes it finished.
 """
 
 from __future__ import annotations
@@ -14,14 +17,25 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 import psutil
 
-from bench.common import RESULTS, fresh_lake, machine, scales_parser, table, write_results
+from bench.common import (
+    RESULTS,
+    fresh_lake,
+    machine,
+    scales_parser,
+    table,
+    update_readme,
+    write_results,
+)
+from insight import columns as C
 from insight import tables
 from insight.config import load_config
+from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
 from insight.spark import build_spark
 
 AS_OF = "2025-12-31"
@@ -74,10 +88,10 @@ def exponent(sizes: list[int], seconds: list[float]) -> float:
     return round(float(b), 3)
 
 
-def run_size(work: Path, customers: int) -> dict:
+def run_size(work: Path, customers: int, review_factor: float) -> dict:
     from jobs import all as run_all
 
-    lake = fresh_lake(work, "scaling", customers, SEED)
+    lake = fresh_lake(work, "scaling", customers, SEED, review_factor)
     manifest = json.loads((lake / "truth" / "manifest.json").read_text())
     with PeakMemory() as memory:
         t0 = time.monotonic()
@@ -87,61 +101,152 @@ def run_size(work: Path, customers: int) -> dict:
         raise SystemExit(f"insight run all failed at {customers} customers (exit {rc})")
     return {
         "customers": customers,
+        "measured_at": machine()["measured_at"],
         "records": manifest.get("records", {}),
+        "review_factor": review_factor,
         "wall_seconds": round(wall, 1),
         "peak_rss_gib": round(memory.peak / 1024**3, 2),
         "stage_seconds": stage_seconds(lake),
+        "features_peer": features_peer(lake),
     }
 
 
-def render(payload: dict) -> None:
-    sizes = payload["sizes"]
+def features_peer(lake: Path) -> dict:
+    """The pandas peer of the features task on the silver tables this DAG run wrote, and
+    how its table differs from gold.customer_features. A peer failure is recorded, not
+    raised: the DAG figures of the size are kept either way."""
+    from bench.peers import pandas_features as peer
+
+    try:
+        t0 = time.monotonic()
+        theirs = peer.features_lake(lake, lake / "pandas", date.fromisoformat(AS_OF))
+        seconds = time.monotonic() - t0
+        columns = [f.name for f in CUSTOMER_FEATURES_SCHEMA]
+        ours = peer.read_delta(CUSTOMER_FEATURES.path(str(lake)), columns)
+        ours = ours[ours[C.AS_OF].astype(str) == AS_OF]
+        return {
+            "name": "pandas, one process (bench/peers/pandas_features.py)",
+            "seconds": round(seconds, 2),
+            "customers": len(theirs),
+            "customers_per_second": round(len(theirs) / seconds, 1),
+            "differences_from_ours": peer.disagreements(ours, theirs),
+        }
+    except Exception as exc:  # named in the results instead
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def render(name: str, payload: dict) -> None:
+    sizes = sorted(payload["sizes"], key=lambda s: s["customers"])
     rows = []
-    for stage, b in payload["exponents"].items():
-        row = {"stage": stage, "b": b, "aim met": b <= AIM_EXPONENT}
+    for stage in sorted(set().union(*(s["stage_seconds"] for s in sizes))):
+        b = payload["exponents"].get(stage)
+        row = {"stage": stage, "b": "" if b is None else b}
+        row["aim met"] = "" if b is None else b <= AIM_EXPONENT
         row |= {f"{s['customers']:,}": s["stage_seconds"].get(stage, "") for s in sizes}
         rows.append(row)
     cols = [("stage", "stage"), *[(f"{s['customers']:,}", f"s at {s['customers']:,}")
             for s in sizes], ("b", "exponent b"), ("aim met", f"b <= {AIM_EXPONENT}")]  # fmt: skip
     md = table(rows, cols)
-    mem = ", ".join(f"{s['customers']:,}: {s['peak_rss_gib']} GiB" for s in sizes)
+    runs = "; ".join(
+        f"{s['customers']:,} customers ({s['records'].get('events', 0):,} events, "
+        f"{s['records'].get('reviews', 0):,} reviews): {s['wall_seconds'] / 60:.1f} min, "
+        f"peak {s['peak_rss_gib']} GiB"
+        for s in sizes
+    )
+    peers = "; ".join(
+        f"{s['customers']:,}: " + (
+            f"error {s['features_peer']['error']}" if "error" in s["features_peer"]
+            else f"{s['features_peer']['seconds']} s vs ours {s['stage_seconds'].get('features')}"
+            f" s, differing cells {s['features_peer']['differences_from_ours'] or 'none'}"
+        )
+        for s in sizes if "features_peer" in s
+    )  # fmt: skip
     m = payload["machine"]
     facts = (
         f"Seconds per DAG task (run ledger) per number of generated customers; b fitted on "
-        f"log seconds vs log customers. Peak memory of the process tree: {mem}. Measured "
-        f"{m['measured_at']} on {m['cores']} cores, {m['memory_gib']} GiB; Spark `local[2]`."
+        f"log seconds vs log customers. Whole runs (wall time, peak resident memory of the "
+        f"process tree): {runs}. Measured {m['measured_at']} on {m['cores']} cores, "
+        f"{m['memory_gib']} GiB; Spark `local[2]`. The features task in one pandas process "
+        f"on the same silver tables, per size: {peers or 'not run'}."
     )
-    (RESULTS / "scaling.md").write_text(f"# Scaling: the whole DAG\n\n{md}\n\n{facts}\n")
+    (RESULTS / f"{name}.md").write_text(f"# Scaling: the whole DAG\n\n{md}\n\n{facts}\n")
+    if name == "scaling":
+        update_readme("scaling", f"{md}\n\n{facts}")
     print(md)
     print(facts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = scales_parser(__doc__, "10000,40000,160000")
-    args = parser.parse_args(argv)
-    work = Path(args.work).resolve()
-    work.mkdir(parents=True, exist_ok=True)
-    sizes = [run_size(work, int(n)) for n in args.customers.split(",")]
+def exponents_of(sizes: list[dict]) -> dict[str, float]:
+    """The fitted exponent of every stage measured at two sizes or more."""
     stages = sorted(set().union(*(s["stage_seconds"] for s in sizes)))
     exponents = {}
-    if len(sizes) >= 2:
-        for stage in stages:
-            pts = [(s["customers"], s["stage_seconds"][stage]) for s in sizes
-                   if s["stage_seconds"].get(stage)]  # fmt: skip
-            if len(pts) >= 2:
-                exponents[stage] = exponent(*map(list, zip(*pts, strict=True)))
+    for stage in stages:
+        pts = [(s["customers"], s["stage_seconds"][stage]) for s in sizes
+               if s["stage_seconds"].get(stage)]  # fmt: skip
+        if len({n for n, _ in pts}) >= 2:
+            exponents[stage] = exponent(*map(list, zip(*pts, strict=True)))
+    return exponents
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = scales_parser(__doc__, "32000,8000,16000")
+    parser.add_argument(
+        "--review-factor", type=float, default=5.0, help="the generator's review factor (5)"
+    )
+    parser.add_argument(
+        "--name", default="scaling", help="results file name: bench/results/NAME.json (scaling)"
+    )
+    parser.add_argument(
+        "--add",
+        action="store_true",
+        help="keep the sizes already in NAME.json (same review factor), measure only these",
+    )
+    parser.add_argument("--render", action="store_true", help="only re-render from NAME.json")
+    args = parser.parse_args(argv)
+    if args.render:
+        render(args.name, json.loads((RESULTS / f"{args.name}.json").read_text()))
+        return 0
+    work = Path(args.work).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    sizes = kept_sizes(args.name, args.review_factor) if args.add else []
+    for n in map(int, args.customers.split(",")):
+        sizes = [s for s in sizes if s["customers"] != n]
+        sizes.append(run_size(work, n, args.review_factor))
+        write(args.name, sizes, args.review_factor)
+    return 0
+
+
+def kept_sizes(name: str, review_factor: float) -> list[dict]:
+    """The sizes of an earlier NAME.json, refused if they were measured on other data."""
+    path = RESULTS / f"{name}.json"
+    if not path.exists():
+        return []
+    earlier = json.loads(path.read_text())
+    factor = earlier["config"].get("review_factor", 1.0)
+    if factor != review_factor:
+        raise SystemExit(f"{path} was measured at review factor {factor}, not {review_factor}")
+    return earlier["sizes"]
+
+
+def write(name: str, sizes: list[dict], review_factor: float) -> None:
+    """NAME.json and NAME.md for the sizes finished so far."""
     payload = {
         "stage": "scaling",
         "what": "insight run all at several sizes: seconds per stage, growth exponents",
         "aim": f"b <= {AIM_EXPONENT} for every stage",
         "machine": machine(),
-        "config": {"env": "local", "master": "local[2]", "as_of": AS_OF, "seed": SEED},
+        "config": {
+            "env": "local",
+            "master": "local[2]",
+            "as_of": AS_OF,
+            "seed": SEED,
+            "review_factor": review_factor,
+        },
         "sizes": sizes,
-        "exponents": exponents,
+        "exponents": exponents_of(sizes),
     }
-    write_results("scaling", payload)
-    render(payload)
-    return 0
+    write_results(name, payload)
+    render(name, payload)
 
 
 if __name__ == "__main__":

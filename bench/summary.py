@@ -61,12 +61,25 @@ def sentiment_rows(d: dict) -> list[Row]:
     ]  # fmt: skip
 
 
-def profile_rows(d: dict) -> list[Row]:
+def features_rows(d: dict) -> list[Row]:
+    """The features task of each scaling size (run ledger) vs its pandas peer on the same
+    silver tables, in customers per second."""
     out = []
-    for s in d["scales"]:
-        out.append(Row("profile", f"customers/s, features..profile, {s['customers']:,} customers",
-                       s["customers"] / s["total_seconds"], "pandas features", None,
-                       "not run: no pandas features peer yet"))  # fmt: skip
+    for s in sorted(d["sizes"], key=lambda s: s["customers"]):
+        peer = s.get("features_peer", {})
+        ours = s["stage_seconds"].get("features")
+        if not ours:
+            continue
+        if "error" in peer:
+            source = f"failed: {peer['error']}"
+        elif peer:
+            diff = peer["differences_from_ours"]
+            source = SAME_RUN + (f"; differing cells {diff}" if diff else "; identical table")
+        else:
+            source = "not run yet"
+        out.append(Row("features", f"customers/s, {s['customers']:,} customers",
+                       round(s["customers"] / ours, 1), "pandas, one process",
+                       peer.get("customers_per_second"), source))  # fmt: skip
     return out
 
 
@@ -111,22 +124,23 @@ def propensity_rows(d: dict) -> list[Row]:
     return out
 
 
-STAGES: dict[str, Callable[[dict], list[Row]]] = {
-    "clean": clean_rows,
-    "sentiment": sentiment_rows,
-    "profile": profile_rows,
-    "als": als_rows,
-    "propensity": propensity_rows,
+# stage -> (results file, the benchmark that writes it, rows from its content)
+STAGES: dict[str, tuple[str, str, Callable[[dict], list[Row]]]] = {
+    "clean": ("clean", "bench-clean", clean_rows),
+    "sentiment": ("sentiment", "bench-sentiment", sentiment_rows),
+    "features": ("scaling", "bench-scaling", features_rows),
+    "als": ("als", "bench-als", als_rows),
+    "propensity": ("propensity", "bench-propensity", propensity_rows),
 }
 
 
 def collect(results: Path = RESULTS) -> tuple[list[Row], list[str]]:
     """Rows of every stage with a results file, and a note per stage without one."""
     rows, notes = [], []
-    for stage, extract in STAGES.items():
-        path = results / f"{stage}.json"
+    for stage, (name, command, extract) in STAGES.items():
+        path = results / f"{name}.json"
         if not path.exists():
-            notes.append(f"{stage}: no {path.name} (run `make bench-{stage}`)")
+            notes.append(f"{stage}: no {path.name} (run `make {command}`)")
             continue
         data = json.loads(path.read_text())
         rows += extract(data)
@@ -147,14 +161,33 @@ def markdown(rows: list[Row], notes: list[str]) -> str:
 
 
 def scaling_line(results: Path = RESULTS) -> str:
-    """The growth exponent of each DAG stage (bench/results/scaling.json), or why there is none."""
+    """The growth exponent of each DAG stage (scaling.json) and the largest whole run of
+    scaling.json / soak.json (time, peak memory), or why there is none."""
+    runs = []
+    parts = []
     path = results / "scaling.json"
-    if not path.exists():
-        return "Scaling: no scaling.json (run `make bench-scaling`)."
-    data = json.loads(path.read_text())
-    sizes = ", ".join(f"{s['customers']:,}" for s in data["sizes"])
-    b = ", ".join(f"{stage} {value}" for stage, value in data["exponents"].items())
-    return f"Scaling ({sizes} customers; time ~ size^b, {data['aim']}): {b or 'one size only'}."
+    if path.exists():
+        data = json.loads(path.read_text())
+        runs += data["sizes"]
+        sizes = ", ".join(f"{s['customers']:,}" for s in data["sizes"])
+        b = ", ".join(f"{stage} {value}" for stage, value in data["exponents"].items())
+        parts.append(
+            f"Scaling ({sizes} customers; time ~ size^b, {data['aim']}): {b or 'one size only'}."
+        )
+    else:
+        parts.append("Scaling: no scaling.json (run `make bench-scaling`).")
+    soak = results / "soak.json"
+    if soak.exists():
+        runs += json.loads(soak.read_text())["sizes"]
+    if runs:
+        big = max(runs, key=lambda s: s["customers"])
+        records = big.get("records", {})
+        parts.append(
+            f"Largest whole run: {big['customers']:,} customers, {records.get('events', 0):,} "
+            f"events, {records.get('reviews', 0):,} reviews: `insight run all` in "
+            f"{big['wall_seconds'] / 60:.1f} min, peak memory {big['peak_rss_gib']} GiB."
+        )
+    return " ".join(parts)
 
 
 def main() -> int:

@@ -59,3 +59,39 @@ def test_the_committed_results_all_summarise():
     rows, notes = summary.collect()
     assert {r.stage for r in rows} == set(summary.STAGES)
     assert not [n for n in notes if "no " in n and ".json" in n]
+
+
+def test_scaling_line_names_exponents_and_the_largest_run(tmp_path):
+    assert summary.scaling_line(tmp_path) == "Scaling: no scaling.json (run `make bench-scaling`)."
+
+    def size(customers, events, minutes, gib):
+        return {"customers": customers, "records": {"events": events, "reviews": events // 12},
+                "wall_seconds": minutes * 60, "peak_rss_gib": gib}  # fmt: skip
+
+    write(tmp_path, "scaling", {"aim": "b <= 1.1 for every stage",
+                                "sizes": [size(8000, 320000, 20, 5.5), size(4000, 160000, 12, 5.0)],
+                                "exponents": {"clean": 0.8, "nlp": 1.05}})  # fmt: skip
+    line = summary.scaling_line(tmp_path)
+    assert line.startswith("Scaling (8,000, 4,000 customers; time ~ size^b, b <= 1.1 for every")
+    assert "clean 0.8, nlp 1.05." in line
+    assert line.endswith("8,000 customers, 320,000 events, 26,666 reviews: `insight run all` in "
+                         "20.0 min, peak memory 5.5 GiB.")  # fmt: skip
+    # The features task beside its pandas peer, per size, with how their tables differ.
+    sizes = json.loads((tmp_path / "scaling.json").read_text())
+    sizes["sizes"][0] |= {"stage_seconds": {"features": 40.0},
+                          "features_peer": {"customers_per_second": 400.0,
+                                            "differences_from_ours": {}}}  # fmt: skip
+    sizes["sizes"][1] |= {"stage_seconds": {"features": 25.0},
+                          "features_peer": {"error": "MemoryError: "}}  # fmt: skip
+    write(tmp_path, "scaling", sizes)
+    rows, _ = summary.collect(tmp_path)
+    assert [(r.measure, r.ours, r.peer, r.ratio, r.source) for r in rows] == [
+        ("customers/s, 4,000 customers", 160.0, None, None, "failed: MemoryError: "),
+        ("customers/s, 8,000 customers", 200.0, 400.0, 0.5, "same run; identical table"),
+    ]
+    # A soak run larger than every scaling size is the one named.
+    write(tmp_path, "soak", {"sizes": [size(32000, 1280000, 75.5, 9.25)]})
+    assert summary.scaling_line(tmp_path).endswith(
+        "32,000 customers, 1,280,000 events, 106,666 reviews: `insight run all` in 75.5 min, "
+        "peak memory 9.25 GiB."
+    )

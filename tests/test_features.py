@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -401,3 +402,15 @@ def test_features_job_on_a_generated_lake(spark, cleaned_copy):
     assert ops.where("operation = 'WRITE'").count() == 3
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "features")
     assert sorted(r["status"] for r in ledger.collect()) == ["done"] * 3 + ["ok"] * 3
+
+    # The benchmark's pandas peer, on the same silver tables, computes the very same table
+    # (so bench-scaling compares like with like).
+    from bench.peers import pandas_features as peer
+
+    theirs = peer.features_lake(Path(lake), Path(lake) / "pandas", date(2025, 12, 31))
+    ours = peer.read_delta(CUSTOMER_FEATURES.path(lake), [f.name for f in CUSTOMER_FEATURES_SCHEMA])
+    ours = ours[ours[C.AS_OF].astype(str) == "2025-12-31"]
+    assert len(theirs) == len(first)
+    assert peer.disagreements(ours, theirs) == {}
+    theirs.loc[0, FC.CART_SESSIONS] += 1
+    assert peer.disagreements(ours, theirs) == {FC.CART_SESSIONS: 1}
