@@ -411,6 +411,9 @@ def test_features_job_on_a_generated_lake(spark, cleaned_copy):
     ours = peer.read_delta(CUSTOMER_FEATURES.path(lake), [f.name for f in CUSTOMER_FEATURES_SCHEMA])
     ours = ours[ours[C.AS_OF].astype(str) == "2025-12-31"]
     assert len(theirs) == len(first)
-    assert peer.disagreements(ours, theirs) == {}
+    # Exact but for avg_order_value, which may land one 4th-decimal unit apart when
+    # gross / orders rounds at the half (pandas floats vs Spark decimals).
+    assert set(peer.disagreements(ours, theirs)) <= {FC.AVG_ORDER_VALUE}
+    assert peer.disagreements(ours, theirs, tolerance=1.01e-4) == {}
     theirs.loc[0, FC.CART_SESSIONS] += 1
-    assert peer.disagreements(ours, theirs) == {FC.CART_SESSIONS: 1}
+    assert peer.disagreements(ours, theirs, tolerance=1.01e-4) == {FC.CART_SESSIONS: 1}
