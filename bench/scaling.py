@@ -6,10 +6,10 @@ memory of the whole process tree (Python + the Spark JVM + Horovod workers).
                                                               (part of make bench)
 
 Events and reviews grow with the customers at the generator's rates: ~40 events per
-customer and, with --review-factor 5 (5x the chance to review a purchase), ~3.2 reviews.
+customer and, with --review-factor 5 (5x the chance to review a purchase), ~3.4 reviews.
 The first default size is the soak run (`make bench-soak`): 32,000 customers, ~1.3M events,
-~100k reviews. Sizes run in the order given and bench/results/scaling.json + scaling.md are
-(or --name) rewritten after each one, so a long run that is stopped keeps the sizes it finished.
+~110k reviews. Sizes run in the order given; bench/results/NAME.json and NAME.md (NAME:
+--name, default scaling) are rewritten after each one, so a stopped run keeps what it finished.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def features_peer(lake: Path) -> dict:
 def render(name: str, payload: dict) -> None:
     sizes = sorted(payload["sizes"], key=lambda s: s["customers"])
     rows = []
-    for stage in sorted(set().union(*(s["stage_seconds"] for s in sizes))):
+    for stage in stages_of(sizes):
         b = payload["exponents"].get(stage)
         row = {"stage": stage, "b": "" if b is None else b}
         row["aim met"] = "" if b is None else b <= AIM_EXPONENT
@@ -176,11 +176,15 @@ def render(name: str, payload: dict) -> None:
     print(facts)
 
 
+def stages_of(sizes: list[dict]) -> list[str]:
+    """Every DAG task timed at any size, by name."""
+    return sorted(set().union(*(s["stage_seconds"] for s in sizes)))
+
+
 def exponents_of(sizes: list[dict]) -> dict[str, float]:
     """The fitted exponent of every stage measured at two sizes or more."""
-    stages = sorted(set().union(*(s["stage_seconds"] for s in sizes)))
     exponents = {}
-    for stage in stages:
+    for stage in stages_of(sizes):
         pts = [(s["customers"], s["stage_seconds"][stage]) for s in sizes
                if s["stage_seconds"].get(stage)]  # fmt: skip
         if len({n for n, _ in pts}) >= 2:

@@ -30,9 +30,9 @@ def vocabulary(words: DataFrame, cfg: NlpConfig) -> list[str]:
     """The `vocab_size` most frequent terms of documents in at least `min_doc_freq` of them,
     ties by term: CountVectorizer's own choice breaks ties in partition order, so the same
     reviews stored in other files would give other term indices and other topics."""
-    docs = words.select(F.explode(F.col(WORDS)).alias("_t"), F.monotonically_increasing_id())
+    every = words.select(F.explode(F.col(WORDS)).alias("_t"))
     per_doc = words.select(F.explode(F.array_distinct(WORDS)).alias("_t"))
-    tf = docs.groupBy("_t").count().withColumnRenamed("count", "_tf")
+    tf = every.groupBy("_t").count().withColumnRenamed("count", "_tf")
     df = per_doc.groupBy("_t").count().where(F.col("count") >= cfg.min_doc_freq).select("_t")
     top = tf.join(df, "_t").orderBy(F.col("_tf").desc(), F.col("_t")).limit(cfg.vocab_size)
     return [r["_t"] for r in top.collect()]
