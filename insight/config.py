@@ -117,6 +117,7 @@ class NlpConfig:
     top_keyphrases: int
     topics: int
     lda_max_iter: int
+    lda_partitions: int
     vocab_size: int
     min_doc_freq: int
     alerts: AlertConfig
@@ -210,6 +211,7 @@ class Config:
             "nlp.top_keyphrases": self.nlp.top_keyphrases,
             "nlp.topics": self.nlp.topics,
             "nlp.lda_max_iter": self.nlp.lda_max_iter,
+            "nlp.lda_partitions": self.nlp.lda_partitions,
             "nlp.vocab_size": self.nlp.vocab_size,
             "nlp.min_doc_freq": self.nlp.min_doc_freq,
             "nlp.alerts.recent_days": self.nlp.alerts.recent_days,

@@ -60,12 +60,6 @@ def all_readable(spark, lake: str) -> dict[str, int]:
     return {t.qualified: tables.read(spark, t, lake).count() for t in lake_tables(lake)}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known, not fixed yet: gold.review_insights and gold.topic_terms differ from the "
-    "reference lake; the review model (LDA topics) trained in another process assigns other "
-    "topics. Every table reads and the re-runs complete; the other tables are equal",
-)
 def test_sigkill_mid_write_then_rerun_equals_an_uninterrupted_run(spark, tmp_path):
     from insight.generate import generate_lake
     from jobs import clean, ingest, nlp

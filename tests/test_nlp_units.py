@@ -206,7 +206,13 @@ def test_topics_are_the_same_however_the_reviews_are_stored(spark):
         return counter.vocabulary, lda.topicsMatrix().toArray()
 
     vocab, matrix = fitted(df.coalesce(1))
-    shuffled_vocab, shuffled = fitted(df.orderBy(F.rand(3)).repartition(3))
+    # The CLI's session has other shuffle partitions than this test session's.
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "5")
+    try:
+        shuffled_vocab, shuffled = fitted(df.orderBy(F.rand(3)).repartition(3))
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)
     assert len(vocab) == 10 and "solo" not in vocab
     # Most frequent first, ties by term.
     counts = {w: sum(ws.count(w) for _, ws in rows) for w in vocab}

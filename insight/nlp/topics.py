@@ -40,14 +40,14 @@ def vocabulary(words: DataFrame, cfg: NlpConfig) -> list[str]:
 
 def fit_topics(words: DataFrame, cfg: NlpConfig, key: str) -> list:
     """[term counts, LDA topic mixture] fitted on `words` (a WORDS column, one row per
-    review, `key` unique). Deterministic for the same rows however they are stored: a
-    fixed vocabulary order, and LDA (whose online optimizer samples each partition) fed a
-    fixed hash partitioning sorted by key."""
+    review, `key` unique). Deterministic for the same rows however they are stored and
+    whatever the session's shuffle partitions: a fixed vocabulary order, and LDA (whose
+    online optimizer samples each partition) fed `lda_partitions` hash partitions sorted
+    by key."""
     counter = CountVectorizerModel.from_vocabulary(
         vocabulary(words, cfg), inputCol=WORDS, outputCol=TERM_COUNTS
     )
-    parts = int(words.sparkSession.conf.get("spark.sql.shuffle.partitions"))
-    docs = counter.transform(words.repartition(parts, key).sortWithinPartitions(key))
+    docs = counter.transform(words.repartition(cfg.lda_partitions, key).sortWithinPartitions(key))
     lda = LDA(
         featuresCol=TERM_COUNTS,
         topicDistributionCol=DISTRIBUTION,
