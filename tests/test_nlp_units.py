@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
@@ -218,4 +219,5 @@ def test_topics_are_the_same_however_the_reviews_are_stored(spark):
     counts = {w: sum(ws.count(w) for _, ws in rows) for w in vocab}
     assert vocab == sorted(vocab, key=lambda w: (-counts[w], w))
     assert shuffled_vocab == vocab
-    assert matrix.shape == (10, 3) and (shuffled == matrix).all()
+    # LDA sums partition statistics in task completion order: equal up to float rounding.
+    assert matrix.shape == (10, 3) and np.allclose(shuffled, matrix, rtol=1e-9, atol=0)
