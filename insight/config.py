@@ -91,6 +91,39 @@ class MlflowConfig:
 
 
 @dataclass(frozen=True)
+class SegmentConfig:
+    k_min: int
+    k_max: int
+    seed: int
+    pca_components: int
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.k_min <= self.k_max:
+            raise ConfigError(
+                f"segment: need 2 <= k_min <= k_max, got k_min {self.k_min}, k_max {self.k_max}"
+            )
+        if self.pca_components < 0:
+            raise ConfigError(f"segment.pca_components must be >= 0, got {self.pca_components}")
+
+
+@dataclass(frozen=True)
+class ClvConfig:
+    holdout_days: int
+    horizon_days: int
+    monthly_discount: float
+    penalizer: float
+
+    def __post_init__(self) -> None:
+        # Checked here, not in Config: the clv job's flags replace these values.
+        for key in ("holdout_days", "horizon_days"):
+            if getattr(self, key) < 1:
+                raise ConfigError(f"clv.{key} must be >= 1, got {getattr(self, key)}")
+        for key in ("monthly_discount", "penalizer"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"clv.{key} must be >= 0, got {getattr(self, key)}")
+
+
+@dataclass(frozen=True)
 class AlertConfig:
     recent_days: int
     baseline_days: int
@@ -186,6 +219,8 @@ class Config:
     log: LogConfig
     mlflow: MlflowConfig
     nlp: NlpConfig
+    segment: SegmentConfig
+    clv: ClvConfig
     recommend: RecommendConfig
     propensity: PropensityConfig
 

@@ -10,10 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from insight.clv.run import ClvSettings, clv_all
+from insight.clv.run import clv_all
 from insight.runtime import run_job
-
-_DEFAULTS = ClvSettings()
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -21,16 +19,20 @@ def add_args(parser: argparse.ArgumentParser) -> None:
         "--holdout-days",
         dest="holdout_days",
         type=int,
-        help=f"validation holdout before as_of (default {_DEFAULTS.holdout_days})",
+        help="days before as_of the predictions are checked on (default: clv.holdout_days)",
     )
     parser.add_argument(
         "--horizon-days",
         dest="horizon_days",
         type=int,
-        help=f"CLV horizon (default {_DEFAULTS.horizon_days})",
+        help="days of spend the CLV covers (default: clv.horizon_days)",
     )
-    parser.add_argument("--discount", dest="monthly_discount", type=float,
-                        help="monthly discount rate of the CLV, e.g. 0.01 (default 0)")  # fmt: skip
+    parser.add_argument(
+        "--discount",
+        dest="monthly_discount",
+        type=float,
+        help="monthly discount rate of the CLV, e.g. 0.01 (default: clv.monthly_discount)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

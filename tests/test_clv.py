@@ -281,6 +281,15 @@ def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
     assert all(rerun[k][S.CLV_12M] < got[k][S.CLV_12M] for k in got if got[k][S.CLV_12M] > 0)
     assert all(rerun[k][S.EXPECTED_PURCHASES_12M] == got[k][S.EXPECTED_PURCHASES_12M] for k in got)
     assert next(iter(rerun.values()))[S.MODEL_PARAMS]["monthly_discount"] == 0.01
+    # The same discount as a config key gives the same rows; a flag's bad value is named.
+    assert clv_job.main([*args, "--conf", "clv.monthly_discount=0.01"]) == 0
+    by_conf = tables.read(spark, S.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
+    assert {r[C.CUSTOMER_KEY]: r[S.CLV_12M] for r in by_conf.collect()} == {
+        k: v[S.CLV_12M] for k, v in rerun.items()
+    }
+    assert clv_job.main([*args, "--holdout-days", "0"]) == 2
+    last = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "clv").collect()
+    assert "clv.holdout_days must be >= 1" in max(last, key=lambda r: r["finished_at"])["message"]
 
     truth = [json.loads(line) for line in (Path(lake) / "truth" / "customers.jsonl").open()]
     future = {customer_key(t["customer_id"]): t["future_purchases_365d"] for t in truth}

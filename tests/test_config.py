@@ -51,6 +51,11 @@ def test_config_is_frozen(tmp_path):
         ("recommend.grid.rank=[]", "recommend.grid.rank"),
         ("recommend.grid.rank=[0]", "recommend.grid.rank[0]"),
         ("recommend.top_n=0", "recommend.top_n"),
+        ("segment.k_min=9", "k_min <= k_max"),
+        ("segment.k_max=1", "k_min <= k_max"),
+        ("segment.pca_components=-1", "segment.pca_components"),
+        ("clv.holdout_days=0", "clv.holdout_days"),
+        ("clv.monthly_discount=-0.1", "clv.monthly_discount"),
         ("nonsense", "key=value"),
     ],
 )

@@ -313,3 +313,11 @@ def test_segment_job_on_a_generated_lake(spark, cleaned_copy):
     assert {t: snapshot(t) for t in before} == before
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "segment")
     assert {r["status"] for r in ledger.collect()} == {"ok", "done"}
+    # The k range is config: pinned to one k, that k is what the run uses.
+    assert segment_job.main([*args, "--conf", "segment.k_min=5", "--conf", "segment.k_max=5"]) == 0
+    latest = tables.read(spark, S.SEGMENT_CENTROIDS, lake).where(F.col(C.AS_OF) == D3)
+    assert latest.count() == 5
+    ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(
+        (F.col("job") == "segment") & (F.col("table_name") == S.CUSTOMER_SEGMENTS.qualified)
+    )
+    assert "k=5" in max(ledger.collect(), key=lambda r: r["finished_at"])["message"]

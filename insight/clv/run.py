@@ -16,6 +16,7 @@ Idempotent: the as_of's rows are replaced in one commit (`replaceWhere`).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from insight import tables
 from insight.clv import models as M
 from insight.clv import schemas as S
 from insight.clv.summary import EVENT_COLUMNS, holdout_purchases, rfm_summary
+from insight.config import ClvConfig
 from insight.errors import InsightError
 from insight.features.compute import PURCHASE, RETURN
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
@@ -41,25 +43,13 @@ from insight.runtime import JobRun, utc_now
 
 log = logging.getLogger(__name__)
 
+CLV_KEYS = frozenset(f.name for f in dataclasses.fields(ClvConfig))
 
-@dataclass(frozen=True)
-class ClvSettings:
-    """Knobs of the clv job (job flags today; config keys clv.* once wired)."""
 
-    holdout_days: int = 90
-    horizon_days: int = 365
-    monthly_discount: float = 0.0
-    penalizer: float = M.DEFAULT_PENALIZER
-
-    @classmethod
-    def from_flags(cls, flags: dict) -> ClvSettings:
-        known = {k: v for k, v in flags.items() if k in cls.__dataclass_fields__ and v is not None}
-        settings = cls(**known)
-        if settings.holdout_days < 1 or settings.horizon_days < 1:
-            raise InsightError("clv: holdout_days and horizon_days must be >= 1")
-        if settings.monthly_discount < 0:
-            raise InsightError("clv: monthly_discount must be >= 0")
-        return settings
+def clv_settings(run: JobRun) -> ClvConfig:
+    """The clv.* config, with the job's flags (--holdout-days etc.) taking precedence."""
+    flags = {k: v for k, v in run.flags.items() if k in CLV_KEYS and v is not None}
+    return dataclasses.replace(run.cfg.clv, **flags)  # re-validated by ClvConfig
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ class TooLittleHistoryError(InsightError):
     """The purchase history cannot support the models yet."""
 
 
-def fit(pdf: pd.DataFrame, settings: ClvSettings) -> Fitted:
+def fit(pdf: pd.DataFrame, settings: ClvConfig) -> Fitted:
     """Both models on one summary; InsightError if the data cannot support them."""
     x, tx, big_t = _rfm(pdf)
     try:
@@ -124,7 +114,7 @@ def fit(pdf: pd.DataFrame, settings: ClvSettings) -> Fitted:
     return Fitted(bg, gg)
 
 
-def score(pdf: pd.DataFrame, fitted: Fitted, settings: ClvSettings) -> pd.DataFrame:
+def score(pdf: pd.DataFrame, fitted: Fitted, settings: ClvConfig) -> pd.DataFrame:
     """The summary with expected purchases, P(alive), expected spend and CLV added."""
     x, tx, big_t = _rfm(pdf)
     m = pdf[S.MONETARY_VALUE].to_numpy(np.float64)
@@ -141,7 +131,7 @@ def score(pdf: pd.DataFrame, fitted: Fitted, settings: ClvSettings) -> pd.DataFr
 
 
 def validate(
-    events: DataFrame, as_of: date, settings: ClvSettings
+    events: DataFrame, as_of: date, settings: ClvConfig
 ) -> tuple[Validation, Fitted] | None:
     """Fit on the calibration period, compare predicted and actual holdout purchase days;
     None (logged) if the calibration period has too little history to fit."""
@@ -166,7 +156,7 @@ def validate(
     return result, fitted
 
 
-def _params(fitted: Fitted, settings: ClvSettings) -> dict[str, float]:
+def _params(fitted: Fitted, settings: ClvConfig) -> dict[str, float]:
     return {
         **fitted.bgnbd.params(),
         **fitted.gamma_gamma.params(),
@@ -194,7 +184,7 @@ def to_frame(run: JobRun, scored: pd.DataFrame, params: dict[str, float]) -> Dat
 def clv_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     started, t0 = utc_now(), time.monotonic()
-    settings = ClvSettings.from_flags(run.flags)
+    settings = clv_settings(run)
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
     # Both summaries and the holdout read the orders: read them from storage once.

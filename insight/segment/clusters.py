@@ -28,8 +28,7 @@ from insight.segment import schemas as S
 
 log = logging.getLogger(__name__)
 
-# Defaults (proposed config keys segment.features, segment.log1p, segment.k_min,
-# segment.k_max, segment.seed, segment.use_pca, segment.pca_components).
+# What the clusters are fitted on (the k range, seed and PCA are config: segment.*).
 FEATURES: tuple[str, ...] = (
     FC.RECENCY_DAYS,
     FC.FREQUENCY,
@@ -47,12 +46,6 @@ LOG1P: frozenset[str] = frozenset({
     FC.RECENCY_DAYS, FC.FREQUENCY, FC.MONETARY, FC.AVG_ORDER_VALUE, FC.events_in(90),
     FC.SESSIONS, FC.MEAN_SESSION_MINUTES,
 })  # fmt: skip
-K_MIN = 3
-K_MAX = 8
-SEED = 42
-USE_PCA = False
-PCA_COMPONENTS = 5
-
 # Naming thresholds on centroid z-scores (standard deviations from the customers' mean).
 HIGH_Z = 0.5
 LOW_Z = -0.5
@@ -124,15 +117,14 @@ def fit_clusters(
     *,
     features: Sequence[str] = FEATURES,
     log1p: Iterable[str] = LOG1P,
-    k_values: Sequence[int] = tuple(range(K_MIN, K_MAX + 1)),
-    seed: int = SEED,
-    use_pca: bool = USE_PCA,
-    pca_components: int = PCA_COMPONENTS,
+    k_values: Sequence[int],
+    seed: int,
+    pca_components: int = 0,
 ) -> ClusterFit:
     """Fit the pipeline for each k in `k_values` and keep the best silhouette (ties: smaller k).
 
-    Scaling (and PCA) are fitted once; KMeans per k on the cached scaled vectors. k larger
-    than the number of distinct rows minus one is skipped.
+    Scaling (and PCA to `pca_components`, if > 0) are fitted once; KMeans per k on the
+    cached scaled vectors. k larger than the number of distinct rows minus one is skipped.
 
     Raises:
         ValueError: no k can be tried (too few customers).
@@ -144,7 +136,7 @@ def fit_clusters(
         StandardScaler(inputCol=_VECTOR, outputCol=_SCALED, withMean=True, withStd=True),
     ]
     space = _SCALED
-    if use_pca:
+    if pca_components > 0:
         stages.append(PCA(k=min(pca_components, len(features)), inputCol=_SCALED, outputCol=_PCA))
         space = _PCA
     prepared = df.transform(with_model_inputs, features=features, log1p=logged).select(*inputs)

@@ -109,7 +109,7 @@ def write_history(run: JobRun, segments: DataFrame) -> tuple[str, int | None, st
 
 
 def segment_all(run: JobRun) -> None:
-    spark, lake = run.spark, run.lake
+    spark, lake, cfg = run.spark, run.lake, run.cfg.segment
     started, t0 = utc_now(), time.monotonic()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     # KMeans passes over the features many times: read them from storage once.
@@ -122,7 +122,10 @@ def segment_all(run: JobRun) -> None:
             inputs, fit_on = with_embeddings(run, features)
             log1p = ()  # embeddings are already on a common scale
         try:
-            fit = clusters.fit_clusters(inputs, features=fit_on, log1p=log1p)
+            fit = clusters.fit_clusters(
+                inputs, features=fit_on, log1p=log1p, k_values=range(cfg.k_min, cfg.k_max + 1),
+                seed=cfg.seed, pca_components=cfg.pca_components,
+            )  # fmt: skip
         except clusters.TooFewCustomersError as exc:
             # A lake too young to segment (or an as_of before the data): say so, go on.
             log.warning("segment skipped: %s", exc)
