@@ -20,13 +20,15 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test test-slow browser lint format bench bench-summary bench-scaling bench-soak bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
+.PHONY: help setup demo test test-fast test-slow fuzz browser lint format bench bench-summary bench-scaling bench-soak bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
 	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
+	@echo "make test-fast   the inner loop: the tests that start no JVM (no lint, no browser)"
 	@echo "make test-slow   the long end-to-end tests make test leaves out (erase, crash, fuzz)"
+	@echo "make fuzz        the fuzz tests, slow ones too, 10,000 examples each: over a day (FUZZ_EXAMPLES=n)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
 	@echo "make bench-summary    only rebuild SUMMARY.md and the README summary from bench/results"
@@ -71,9 +73,23 @@ clean-demo:
 test: $(STAMP) lint browser
 	$(BIN)/python -m pytest
 
+# The inner loop: every test that starts no JVM (`jvm` is set in tests/conftest.py). java is
+# hidden (JAVA_HOME points nowhere), so a test that starts one unmarked fails here, loudly.
+test-fast: $(STAMP)
+	JAVA_HOME=/no-jvm-in-test-fast $(BIN)/python -m pytest -m "not jvm and not slow"
+
 # The long end-to-end tests `make test` leaves out (see pyproject.toml).
 test-slow: $(STAMP) browser
 	$(BIN)/python -m pytest -m slow
+
+# The hypothesis fuzz tests, slow ones included, under the `fuzz` profile (tests/conftest.py):
+# FUZZ_EXAMPLES examples per test (the whole-lake test a hundredth). A staging example is
+# about 3 s on 2 cores, so the default runs for more than a day: FUZZ_EXAMPLES=n shortens
+# it. Failing examples are kept in .hypothesis/ and replayed first by every later run.
+FUZZ_EXAMPLES ?= 10000
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest \
+		tests/test_fuzz.py -m "slow or not slow"
 
 # Headless Chromium renders the insight report in tests/test_report.py (Debian package, no
 # browser download); installed with apt-get when missing and running as root.

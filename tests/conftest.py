@@ -1,10 +1,14 @@
-"""One SparkSession for the whole test session, built by the project's own builder."""
+"""One SparkSession for the whole test session, built by the project's own builder; which
+tests need a JVM; the hypothesis profiles."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from hypothesis import settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 # A real (test-only) salt: the tests exercise the production path, not the dev fallback.
 os.environ.setdefault("INSIGHT_PII_SALT", "test-salt-0123456789abcdef")
@@ -23,6 +27,61 @@ TEST_OVERRIDES = (
     " spark.ui.retainedStages: '50', spark.ui.retainedTasks: '1000',"
     " spark.sql.ui.retainedExecutions: '20', spark.worker.ui.retainedExecutors: '10'}",
 )
+
+
+# -- which tests need a JVM (`make test-fast` runs the others) --------------------------
+
+# Fixtures that start Spark for the test using them, directly or through another fixture
+# (item.fixturenames is the whole closure: `dag_lake`, `cleaned_copy`... bring `spark`).
+JVM_FIXTURES = {"spark"}
+# Tests that start a JVM without the `spark` fixture: spark-submit or `insight run` in a
+# subprocess, a job's own session, Spark column functions (they need a SparkContext; with
+# the fixture's session already up they pass, alone they fail). A module name marks all of
+# it. `make test-fast` hides java, so a test missing here fails there instead of hiding.
+JVM_TESTS = {
+    "test_cli.py::test_spark_submit_runs_the_jobs_and_the_catalog_survives_the_process",
+    "test_cluster.py::test_unreachable_master_fails_fast_naming_it",
+    "test_crash.py",
+    "test_nlp_job.py::test_nlp_before_clean_names_the_missing_table",
+    "test_rules.py::test_shipped_suites_load_and_every_row_rule_can_route",
+}
+
+
+def needs_jvm(item: pytest.Item) -> bool:
+    name = getattr(item, "originalname", item.name)  # without the [parameters]
+    return bool(JVM_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        {item.path.name, f"{item.path.name}::{name}"} & JVM_TESTS
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if needs_jvm(item):
+            item.add_marker(pytest.mark.jvm)
+
+
+# -- hypothesis profiles (HYPOTHESIS_PROFILE; see tests/test_fuzz.py) ---------------------
+
+# Failing examples are kept here and replayed first by the next run (.gitignored).
+EXAMPLES = DirectoryBasedExampleDatabase(Path(__file__).parents[1] / ".hypothesis" / "examples")
+# print_blob: a failure prints the @reproduce_failure(...) line that replays it exactly.
+settings.register_profile("dev", max_examples=3, database=EXAMPLES, print_blob=True)
+# Replaces hypothesis' built-in `ci` profile (loaded when CI is set): that one derandomizes
+# and keeps no database; ours draws new examples every run.
+settings.register_profile(
+    "ci", max_examples=8, derandomize=False, database=EXAMPLES, print_blob=True
+)
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10000")), database=EXAMPLES,
+    print_blob=True,
+)  # fmt: skip
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+# -- Spark ------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

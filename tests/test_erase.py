@@ -28,9 +28,12 @@ from insight.erase.run import erase_customers, lake_tables
 from insight.errors import InsightError
 from jobs import clean, ingest
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
 AS_OF = "2025-12-31"
+
+
+def whole_lake(test):
+    """An erase over a copy of the whole-DAG lake: minutes, so `make test-slow` only."""
+    return pytest.mark.integration(pytest.mark.slow(test))
 
 
 def token(value: str) -> re.Pattern:
@@ -166,12 +169,16 @@ def erased(spark, dag_lake, tmp_path_factory) -> Erased:
 
 
 def test_token_match_does_not_hit_longer_ids(spark):
+    # Spark: the pattern is a Java regex (\Q...\E), which Python's re does not read.
     df = spark.createDataFrame(
         [('{"customer_id": "C0000001"}',), ("C0000001,Ann",), ('{"customer_id": "C00000012"}',)],
         "value string",
     )
     hits = df.where(F.col("value").rlike(match.id_pattern("C0000001"))).count()
     assert hits == 2
+
+
+def test_erase_condition_and_id_validation():
     assert match.erase_condition(["value", "_source_file"]) == "(t.`value` RLIKE s.`_pattern`)"
     assert match.erase_condition(["product_id", "name"]) is None
     with pytest.raises(ValueError, match="no customer id"):
@@ -180,6 +187,7 @@ def test_token_match_does_not_hit_longer_ids(spark):
         match.source_ids([" "])
 
 
+@whole_lake
 def test_erase_removes_rows_everywhere_and_records_them(spark, erased):
     assert erased.rc == 0
     rows = tables.read(spark, ES.ERASURES, erased.lake).collect()
@@ -212,6 +220,7 @@ def _scan(text: str, person: Person, *, key: bool = True) -> list[str]:
     return found
 
 
+@whole_lake
 def test_no_trace_in_any_table_current_version(spark, erased):
     leaks = []
     for t in lake_tables(erased.lake):
@@ -243,6 +252,7 @@ def _lake_files(lake: str):
             yield f
 
 
+@whole_lake
 def test_no_trace_in_any_data_file_or_delta_log(erased):
     """Every parquet file (tables, Delta checkpoints, model artifacts) decoded with pyarrow,
     every other file (Delta log JSON, streaming checkpoints, MLflow store) as text. Keys are
@@ -269,6 +279,7 @@ def test_no_trace_in_any_data_file_or_delta_log(erased):
     assert [x for x in leaks if x not in model_leaks] == []
 
 
+@whole_lake
 def test_erasure_audit_row_holds_no_pii(spark, erased):
     df = tables.read(spark, ES.ERASURES, erased.lake)
     rows = [r[0] for r in df.select(F.to_json(F.struct(*df.columns))).collect()]
@@ -277,6 +288,7 @@ def test_erasure_audit_row_holds_no_pii(spark, erased):
         assert _scan(row, p, key=False) == []
 
 
+@whole_lake
 def test_resent_records_of_erased_customers_are_dropped_at_ingest(spark, erased):
     assert erased.resent_rc == [0, 0]
     first = erased.people[0]
@@ -295,6 +307,7 @@ def test_resent_records_of_erased_customers_are_dropped_at_ingest(spark, erased)
     assert dropped == {"bronze.reviews": 1, "bronze.customers": 1}
 
 
+@whole_lake
 def test_audit_balances_with_erased_and_suppressed_buckets(spark, erased):
     """Counts still reconcile; the only gap is the new review nlp has not scored yet."""
     _, found = audit(spark, erased.lake)
@@ -309,6 +322,7 @@ def test_audit_balances_with_erased_and_suppressed_buckets(spark, erased):
     assert by_name["erased customers absent from every silver and gold table"].status == K.OK
 
 
+@whole_lake
 def test_logs_hold_no_pii_ids_of_the_erased_or_salt(erased):
     salt = os.environ["INSIGHT_PII_SALT"]
     kept_pii = [x.removeprefix("kept-pii:") for x in erased.logs if x.startswith("kept-pii:")]

@@ -1,7 +1,10 @@
 """Property-based tests: hypothesis writes hostile landing records (broken JSON and CSV,
 missing, renamed and extra fields, wrong types, huge and odd values, control characters,
 markup, bad bytes); staging never crashes and routes every row, and a whole ingest + clean
-run over a hostile landing zone succeeds with the audit balancing."""
+run over a hostile landing zone succeeds with the audit balancing.
+
+How many examples run comes from the hypothesis profile (HYPOTHESIS_PROFILE, registered in
+tests/conftest.py): `dev` a few, `ci` new ones every run, `fuzz` (`make fuzz`) 10,000."""
 
 from __future__ import annotations
 
@@ -32,12 +35,19 @@ from insight.quality.rules import ROW, load_suite, suite_rules, with_failed_rule
 
 AS_OF = date(2025, 12, 31)
 SALT = b"fuzz-salt-0123456789"
-# Derandomized: CI sees the same examples every run (a failure is reproducible), and each
-# example is a real Spark job, so they are few.
-FUZZ = settings(
-    max_examples=8, deadline=None, derandomize=True,
+# Each example runs real Spark jobs (seconds each) on the session-wide `spark` fixture.
+SPARK_JOBS = settings(
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
+# A staging example costs a few Spark jobs whatever its size, a line in it next to nothing:
+# so one example stages a batch, and the `ci` profile's 8 examples cover >= 200 lines per
+# entity. A failure still shrinks to the line that breaks (beside BATCH - 1 minimal ones).
+BATCH = 25
+# A whole-lake example (generate, ingest, clean, audit) costs minutes: it runs a hundredth
+# of the profile's examples, at least 2 (read when the module loads, after conftest.py
+# and `--hypothesis-profile` have chosen the profile).
+LAKE_EXAMPLES = max(2, settings.default.max_examples // 100)
 
 # -- hostile values and records ----------------------------------------------------------
 
@@ -128,10 +138,10 @@ def bronze_frame(spark, entity: str, lines: list[str]):
 
 
 @pytest.mark.parametrize("entity", L.ENTITIES)
-@FUZZ
+@SPARK_JOBS
 @given(data=st.data())
 def test_staging_routes_every_hostile_row(spark, entity, data):
-    lines = data.draw(st.lists(hostile_record(entity), min_size=1, max_size=25))
+    lines = data.draw(st.lists(hostile_record(entity), min_size=BATCH, max_size=2 * BATCH))
     spec = SPECS[entity]
     cfg = load_config("local", lake="/tmp/fuzz")
     params = clean_params(cfg.clean, AS_OF)
@@ -172,7 +182,7 @@ def test_staging_routes_every_hostile_row(spark, entity, data):
 
 @pytest.mark.integration
 @pytest.mark.slow
-@settings(FUZZ, max_examples=2)
+@settings(SPARK_JOBS, max_examples=LAKE_EXAMPLES)
 @given(data=st.data())
 def test_a_hostile_landing_zone_runs_through_and_the_audit_balances(spark, data):
     from insight.generate import generate_lake
