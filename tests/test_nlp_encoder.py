@@ -1,0 +1,223 @@
+"""The int8 MiniLM encoder against the float one in real Spark NLP, and the names of encoder
+variants and versions (what every stored embedding is tagged with)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from insight.config import ENCODER_PRECISIONS, load_config
+from insight.errors import InsightError
+from insight.nlp import transformer as T
+
+REVIEWS = [
+    # positive
+    "I love this speaker, the sound is rich and clear.",
+    "Best purchase I have made all year!",
+    "Works perfectly, set up in two minutes.",
+    "Great value for the money.",
+    "My kids adore it and use it every day to play music and ask silly questions.",
+    "Excellent product, fast delivery, would buy again.",
+    "The alarm and timer features make my mornings so much easier.",
+    "Amazing!",
+    "Sturdy, good looking and the battery lasts for days.",
+    "Customer service replaced my unit within a week, very impressed.",
+    "Surprisingly good bass for such a small device.",
+    "It fits nicely on the kitchen counter and the voice recognition is spot on.",
+    "Five stars, no complaints at all.",
+    "This dress fits like a glove and the fabric feels soft.",
+    "Honestly exceeded my expectations in every way.",
+    # negative
+    "Terrible sound quality, returned it the next day.",
+    "Stopped working after a month.",
+    "Waste of money.",
+    "The app keeps crashing and the device loses wifi every few hours.",
+    "Very disappointed, it arrived broken and support never answered.",
+    "Cheap plastic, it feels like it will snap any second.",
+    "Awful.",
+    "The shirt shrank two sizes after the first wash.",
+    "It constantly mishears me and plays the wrong songs.",
+    "Overpriced for what it does, my old radio sounds better.",
+    "The screen scratched within a week and the buttons stick.",
+    "I regret buying this, it is slow and unreliable.",
+    "Battery drains overnight even when nothing is running.",
+    "Horrible smell when you open the box, had to air it out for days.",
+    "Refund took six weeks and three phone calls.",
+    # neutral / mixed
+    "It is okay.",
+    "Does what it says, nothing more.",
+    "Arrived on Tuesday in a brown box.",
+    "The colour is a bit darker than in the pictures.",
+    "Average speaker, fine for a bedroom.",
+    "Sound is good but the setup was confusing.",
+    "Nice design, although the cable is too short.",
+    "I use it mostly for the weather forecast.",
+    "It comes with a power adapter and a quick start guide.",
+    "Not sure yet, I have only had it for a day.",
+    # negations
+    "Not bad at all.",
+    "I would not recommend this to anyone.",
+    "Not great, not terrible.",
+    "It never fails to make me smile.",
+    "I can't say I'm unhappy with it.",
+    "Don't waste your time with this one.",
+    "No problems so far.",
+    "It isn't as loud as I hoped.",
+    "Nothing about it is good.",
+    "I wasn't expecting much, but it's actually quite nice.",
+    # short
+    "Meh.",
+    "Love it",
+    "Broken.",
+    "ok",
+    "Perfect gift!!!",
+    # long
+    "I bought this as a birthday present for my grandmother who lives alone, and it has "
+    "completely changed her days: she asks it for the news, calls me hands-free, listens to "
+    "old songs from the fifties and even uses it to remember her medication, which gives the "
+    "whole family real peace of mind.",
+    "After reading many reviews I decided to give it a try, but the experience was frustrating "
+    "from the start: the instructions were vague, the device refused to connect to my router, "
+    "the support chat looped me through the same three answers, and when it finally worked the "
+    "speaker crackled at any volume above half, so I packed it up and sent it back.",
+    "The first unit had a faulty microphone, the replacement works, the sound is decent for "
+    "podcasts but thin for music, the smart home features are handy once configured, and the "
+    "price is fair if you catch a sale; overall a mixed but mostly positive experience.",
+    "We have three of these around the house now and use them as an intercom, for shopping "
+    "lists and for the kids' bedtime stories, and apart from an occasional misunderstood "
+    "request they have been reliable for over a year.",
+    "Delivery was late, the packaging was torn, one of the feet was missing and the colour was "
+    "not the one I ordered, yet somehow the thing itself works well enough that I kept it.",
+]
+
+# Cosine between int8 and float32 sentence vectors of REVIEWS through Spark NLP (Java
+# onnxruntime 1.19.2, batch size 32), measured: min 0.973, mean 0.989 (Python onnxruntime
+# on 1,500 real Alexa reviews: min 0.958, mean 0.989). The bounds keep a margin, yet the
+# per-tensor quantisation we did not choose fails them (min 0.856, mean 0.942 here), and
+# a broken (e.g. random) encoder lands near 0.
+MIN_COSINE = 0.93
+MEAN_COSINE = 0.975
+
+
+@pytest.fixture(scope="module")
+def export_root() -> str:
+    root = Path(load_config("local", lake="/tmp/unused").nlp.minilm_dir).expanduser()
+    if not (root / T.MARKER).is_file():
+        pytest.skip(f"no MiniLM export at {root}: run `python -m insight.nlp.transformer {root}`")
+    return str(root)
+
+
+def _sentence_vectors(spark, path: str, texts: list[str]) -> np.ndarray:
+    """Mean-pooled token vectors per text, as the nlp job computes them; unit length."""
+    from pyspark.ml import Pipeline
+    from sparknlp.annotator import SentenceEmbeddings, Tokenizer
+    from sparknlp.base import DocumentAssembler
+
+    df = spark.createDataFrame(list(enumerate(texts)), "id int, text string")
+    stages = [
+        DocumentAssembler().setInputCol("text").setOutputCol("document"),
+        Tokenizer().setInputCols(["document"]).setOutputCol("token"),
+        T.minilm_embeddings(path, spark, ["document", "token"], "tokens_vec"),
+        SentenceEmbeddings()
+        .setInputCols(["document", "tokens_vec"])
+        .setOutputCol("review_vec")
+        .setPoolingStrategy("AVERAGE"),
+    ]
+    out = Pipeline(stages=stages).fit(df).transform(df)
+    rows = out.selectExpr("id", "review_vec[0].embeddings AS v").orderBy("id").collect()
+    vectors = np.array([r["v"] for r in rows], dtype=np.float64)
+    assert vectors.shape == (len(texts), T.DIMENSION)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _float32_app(root: str, out: str) -> None:
+    """Run in a Spark application of its own (see below): float32 vectors to `out`, and
+    whether importing the int8 variant next is refused with a clear error."""
+    from insight.spark import build_spark
+
+    overrides = ("spark.master=local[2]", "spark.driver_memory=2g", "spark.ui_enabled=false")
+    spark = build_spark(load_config("local", lake=str(Path(out).parent), overrides=overrides))
+    vectors = _sentence_vectors(spark, T.encoder_dir(root, "float32"), REVIEWS)
+    try:
+        T.minilm_embeddings(T.encoder_dir(root, "int8"), spark, ["document", "token"], "v")
+        refused = ""
+    except InsightError as exc:
+        refused = str(exc)
+    np.savez(out, vectors=vectors, refused=refused)
+    spark.stop()
+
+
+def test_int8_vectors_stay_close_to_float32(spark, export_root, tmp_path):
+    # Spark NLP ships an imported model by file name (model.onnx), so one application holds
+    # one variant. The shared session gets int8 (the configured default, as in the nlp job
+    # tests); float32 runs in an application of its own, which must not also take int8.
+    int8 = _sentence_vectors(spark, T.encoder_dir(export_root, "int8"), REVIEWS)
+    out = tmp_path / "float32.npz"
+    subprocess.run([sys.executable, __file__, export_root, str(out)], check=True, timeout=600)
+    with np.load(out) as saved:
+        float32, refused = saved["vectors"], str(saved["refused"])
+    assert "one nlp.encoder_precision per Spark application" in refused
+
+    cosines = (float32 * int8).sum(axis=1)
+    worst = int(cosines.argmin())
+    assert cosines.min() >= MIN_COSINE, (cosines.min(), REVIEWS[worst])
+    assert cosines.mean() >= MEAN_COSINE, cosines.mean()
+    # Close to float, yet still an encoder: opposite reviews stay apart.
+    love, awful = REVIEWS.index("Love it"), REVIEWS.index("Awful.")
+    assert float(int8[love] @ int8[awful]) < 0.9
+
+
+def _marker(root: Path, export_format: int = T.EXPORT_FORMAT, source_version: str = "0.1.0") -> str:
+    root.mkdir(parents=True, exist_ok=True)
+    marker = {"format": export_format, "source": T.SOURCE_PACKAGE, "source_version": source_version}
+    (root / T.MARKER).write_text(json.dumps(marker))
+    return str(root)
+
+
+def test_encoder_version_names_everything_that_changes_vectors(tmp_path, monkeypatch):
+    root = _marker(tmp_path / "minilm")
+    version = T.encoder_version(root, "int8", 128)
+    assert version == f"{T.SOURCE_PACKAGE}@0.1.0/export{T.EXPORT_FORMAT}/int8/t128"
+    assert T.encoder_version(root, "int8", 128) == version
+    others = {
+        T.encoder_version(root, "float32", 128),
+        T.encoder_version(root, "int8", 64),
+        T.encoder_version(_marker(tmp_path / "next", source_version="0.2.0"), "int8", 128),
+    }
+    assert version not in others and len(others) == 3
+
+    # A remote export cannot be read here: the installed package names the version.
+    monkeypatch.setattr(T.importlib.metadata, "version", lambda name: "0.2.0")
+    remote = T.encoder_version("dbfs:/models/minilm", "int8", 128)
+    assert remote == f"{T.SOURCE_PACKAGE}@0.2.0/export{T.EXPORT_FORMAT}/int8/t128"
+
+
+def test_encoder_version_refuses_what_it_cannot_name(tmp_path):
+    with pytest.raises(InsightError, match=r"python -m insight\.nlp\.transformer"):
+        T.encoder_version(str(tmp_path / "absent"), "int8", 128)
+    # An export of an older format lacks the int8 variant: redo it, do not mislabel it.
+    old = _marker(tmp_path / "old", export_format=T.EXPORT_FORMAT - 1)
+    with pytest.raises(InsightError, match=r"python -m insight\.nlp\.transformer"):
+        T.encoder_version(old, "int8", 128)
+    with pytest.raises(ValueError, match=r"2\.\.512"):
+        T.encoder_version(_marker(tmp_path / "ok"), "int8", 1000)
+
+
+def test_encoder_dir_per_precision():
+    assert T.encoder_dir("/m/minilm", "float32") == "/m/minilm"
+    assert T.encoder_dir("/m/minilm", "int8") == "/m/minilm/int8"
+    assert T.encoder_dir("dbfs:/m/minilm/", "int8") == "dbfs:/m/minilm/int8"
+    with pytest.raises(ValueError, match=r"int8, float32") as err:
+        T.encoder_dir("/m/minilm", "fp16")
+    assert "'fp16'" in str(err.value)
+    # The config accepts exactly the precisions there is a folder for.
+    assert set(ENCODER_PRECISIONS) == set(T.PRECISIONS)
+
+
+if __name__ == "__main__":
+    _float32_app(*sys.argv[1:])
