@@ -49,6 +49,8 @@ setup(
             "spark-nlp>=5.5,<8",
             "onnx>=1.16,<1.18",
             "onnxruntime>=1.19.2,<1.20",
+            # The lexicon polarity features of the review model (insight.nlp.embeddings).
+            "vaderSentiment==3.3.2",
             "safetensors>=0.4",
         ],
         "dl": [

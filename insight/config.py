@@ -25,7 +25,9 @@ from insight.shipped import shipped_dir
 ENVS = ("local", "cluster", "databricks")
 LOG_FORMATS = ("text", "json")
 # Sentiment model candidates the nlp job knows how to train (insight.nlp.sentiment).
-SENTIMENT_CANDIDATES = ("word2vec_classifierdl", "vivekn", "minilm_classifierdl")
+SENTIMENT_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg", "vivekn", "word2vec_classifierdl")
+# The MiniLM encoder's numeric precision: int8 (dynamically quantised) or float32.
+ENCODER_PRECISIONS = ("int8", "float32")
 
 
 class ConfigError(InsightError, ValueError):
@@ -154,6 +156,11 @@ class NlpConfig:
     vocab_size: int
     min_doc_freq: int
     alerts: AlertConfig
+    encoder_precision: str
+    encoder_max_tokens: int
+    encoder_batch_size: int
+    reg_params: tuple[float, ...]
+    max_training_reviews: int
 
 
 @dataclass(frozen=True)
@@ -249,6 +256,9 @@ class Config:
             "nlp.lda_partitions": self.nlp.lda_partitions,
             "nlp.vocab_size": self.nlp.vocab_size,
             "nlp.min_doc_freq": self.nlp.min_doc_freq,
+            "nlp.encoder_max_tokens": self.nlp.encoder_max_tokens,
+            "nlp.encoder_batch_size": self.nlp.encoder_batch_size,
+            "nlp.max_training_reviews": self.nlp.max_training_reviews,
             "nlp.alerts.recent_days": self.nlp.alerts.recent_days,
             "nlp.alerts.baseline_days": self.nlp.alerts.baseline_days,
             "recommend.top_n": self.recommend.top_n,
@@ -285,6 +295,13 @@ class Config:
                 f"nlp.candidates: unknown candidate {unknown[0] if unknown else '(none)'!r}; "
                 f"choose from {', '.join(SENTIMENT_CANDIDATES)}"
             )
+        if self.nlp.encoder_precision not in ENCODER_PRECISIONS:
+            raise ConfigError(
+                f"nlp.encoder_precision {self.nlp.encoder_precision!r}: use one of "
+                f"{', '.join(ENCODER_PRECISIONS)}"
+            )
+        if not self.nlp.reg_params or any(v < 0 for v in self.nlp.reg_params):
+            raise ConfigError("nlp.reg_params: give at least one value, each >= 0")
         self._check_recommend()
         p = self.propensity
         if not 0 <= p.medium_band_percentile < p.high_band_percentile <= 100:

@@ -1,8 +1,11 @@
-"""The nlp job: silver.reviews -> gold.review_insights and the sentiment trend tables.
+"""The nlp job: silver.reviews -> gold.review_embeddings, gold.review_insights and the
+sentiment trend tables.
 
 Incremental: only reviews without an insight from the served model (or re-sent since
-they were scored) are scored, and merged by review id. The model is the registered
-champion; it is trained (and registered) when none exists or `--retrain` is given.
+they were scored) are scored, and merged by review id. Each review is pushed through the
+encoder once per encoder version (gold.review_embeddings); training and scoring read the
+stored vectors. The model is the registered champion; it is trained (and registered) when
+none exists, when `--retrain` is given, or when the encoder config changed under it.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from insight import columns as C
 from insight import landing as L
 from insight import tables
 from insight.models import registry
+from insight.nlp import embeddings, topics, trends
 from insight.nlp import model as review_model
 from insight.nlp import schemas as S
-from insight.nlp import topics, trends
-from insight.nlp.sentiment import LABEL, UNKNOWN, with_label
-from insight.nlp.text import SCORABLE, TEXT_STATUS, scorable, with_nlp_text
+from insight.nlp.sentiment import LABEL, UNKNOWN, VECTOR_CANDIDATES, with_label
+from insight.nlp.text import SCORABLE, TEXT, TEXT_STATUS, scorable, with_nlp_text
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK, SKIPPED
 from insight.runtime import JobRun, utc_now
 
@@ -37,11 +40,55 @@ def reviews_until(run: JobRun) -> DataFrame:
     )
     products = tables.silver(L.PRODUCTS)
     if tables.exists(run.spark, products, run.lake):
-        brands = tables.read(run.spark, products, run.lake).select(C.PRODUCT_ID, C.BRAND)
-        reviews = reviews.join(brands, C.PRODUCT_ID, "left")
+        catalog = tables.read(run.spark, products, run.lake)
+        reviews = reviews.join(catalog.select(C.PRODUCT_ID, C.BRAND, C.CATEGORY_L1),
+                               C.PRODUCT_ID, "left")  # fmt: skip
     else:
-        reviews = reviews.withColumn(C.BRAND, F.lit(None).cast("string"))
+        reviews = reviews.withColumns(
+            {c: F.lit(None).cast("string") for c in (C.BRAND, C.CATEGORY_L1)}
+        )
     return with_nlp_text(reviews, run.cfg.nlp)
+
+
+def with_group(df: DataFrame) -> DataFrame:
+    """The group a review is held out with for the cross-domain check: its product
+    category (a shop without categories: its product)."""
+    return df.withColumn(
+        review_model.GROUP, F.coalesce(F.col(C.CATEGORY_L1), F.col(C.PRODUCT_ID), F.lit(""))
+    )
+
+
+def stored_vectors(run: JobRun, reviews: DataFrame) -> tuple[DataFrame, int]:
+    """(`reviews` joined to their encoder vectors, how many had to be computed): reviews
+    without a stored vector of this encoder version for their current text are embedded
+    and stored first; the rest are read back, never recomputed."""
+    spark, lake, cfg = run.spark, run.lake, run.cfg.nlp
+    version = embeddings.version(cfg)
+    tables.create_if_missing(
+        spark, S.REVIEW_EMBEDDINGS, lake, S.REVIEW_EMBEDDINGS_SCHEMA,
+        comment="Encoder vector and lexicon scores of every scorable review, per encoder version",
+    )  # fmt: skip
+    stored = tables.read(spark, S.REVIEW_EMBEDDINGS, lake)
+    todo = embeddings.missing(
+        reviews.select(C.REVIEW_ID, C.CUSTOMER_KEY, TEXT), stored, version
+    ).cache()
+    try:
+        computed = todo.count()
+        if computed:
+            log.info("nlp: embedding %d reviews with encoder %s", computed, version)
+            rows = embeddings.embed(embeddings.encoder(spark, cfg), todo).withColumns({
+                embeddings.ENCODER_VERSION: F.lit(version),
+                embeddings.EMBEDDED_AT: F.lit(run.started_at),
+            })  # fmt: skip
+            tables.merge_latest(
+                spark, rows.select(*[f.name for f in S.REVIEW_EMBEDDINGS_SCHEMA]),
+                S.REVIEW_EMBEDDINGS, lake, keys=[C.REVIEW_ID, embeddings.ENCODER_VERSION],
+                version_col=embeddings.EMBEDDED_AT, same_version_wins=True,
+            )  # fmt: skip
+    finally:
+        todo.unpersist()
+    stored = tables.read(spark, S.REVIEW_EMBEDDINGS, lake)
+    return embeddings.with_stored(reviews, stored, version), computed
 
 
 def pending(reviews: DataFrame, insights: DataFrame, model_version: str) -> DataFrame:
@@ -61,14 +108,14 @@ def pending(reviews: DataFrame, insights: DataFrame, model_version: str) -> Data
 
 
 def insight_rows(
-    model: PipelineModel, reviews: DataFrame, model_version: str, run: JobRun
-) -> DataFrame:
-    """gold.review_insights rows for `reviews`: scored text gets the model's output,
-    unusable text the label `unknown` (its text_status says why)."""
-    scored = review_model.score(model, scorable(reviews))
+    model: PipelineModel, scorable_rows: DataFrame, unscorable_rows: DataFrame,
+    model_version: str, run: JobRun,
+) -> DataFrame:  # fmt: skip
+    """gold.review_insights rows: scorable text gets the model's output, unusable text the
+    label `unknown` (its text_status says why)."""
+    scored = review_model.score(model, scorable_rows)
     unscorable = (
-        reviews.where(~F.col(TEXT_STATUS).isin(*SCORABLE))
-        .withColumn(C.SENTIMENT, F.lit(UNKNOWN))
+        unscorable_rows.withColumn(C.SENTIMENT, F.lit(UNKNOWN))
         .withColumn(C.PROBABILITY, F.lit(None).cast("double"))
         .withColumn(C.SENTIMENT_SCORE, F.lit(None).cast("double"))
         .withColumn(C.KEYPHRASES, F.array().cast(S.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType))
@@ -90,21 +137,43 @@ def insight_rows(
     return shape(scored).unionByName(shape(unscorable)).select(*names)
 
 
-def serve_model(run: JobRun, reviews: DataFrame) -> tuple[registry.Served, PipelineModel, bool]:
-    """(served version, its PipelineModel, newly trained?): the champion unless `--retrain`
-    was given or there is none yet, in which case a model is trained and registered."""
+def serve_model(
+    run: JobRun, reviews: DataFrame
+) -> tuple[registry.Served, PipelineModel, bool, int]:
+    """(served version, its PipelineModel, newly trained?, reviews embedded for training):
+    the champion, unless `--retrain` was given, there is none yet, or it reads vectors of
+    another encoder version than the config gives; then a model is trained and registered."""
     cfg = run.cfg
     served = None if run.flags.get("retrain") else registry.champion(cfg, cfg.nlp.model_name)
-    if served is not None:
-        log.info("nlp: serving %s (registered champion)", served.label)
-        return served, review_model.load(served), False
     why = "--retrain given" if run.flags.get("retrain") else "no registered model yet"
+    if served is not None:
+        wanted = review_model.encoder_of(cfg, served)
+        current = embeddings.version(cfg.nlp) if wanted else None
+        if wanted == current:
+            log.info("nlp: serving %s (registered champion)", served.label)
+            return served, review_model.load(served), False, 0
+        why = f"the champion {served.label} reads encoder {wanted}, the config gives {current}"
     log.info("nlp: training the review model (%s)", why)
-    if any(name.startswith("minilm") for name in cfg.nlp.candidates):
-        review_model.minilm_path(cfg)  # a missing export is a set-up error: say so first
-    labelled = scorable(reviews).transform(with_label).where(F.col(LABEL).isNotNull())
+    vectors = any(name in VECTOR_CANDIDATES for name in cfg.nlp.candidates)
+    if vectors:
+        embeddings.minilm_root(cfg.nlp)  # a missing export is a set-up error: say so first
+    labelled = (
+        scorable(reviews).transform(with_label).where(F.col(LABEL).isNotNull())
+        .transform(with_group)
+    )  # fmt: skip
+    total = labelled.count()
+    if total > cfg.nlp.max_training_reviews:
+        log.info("nlp: training on a stratified sample of %d of %d rated reviews "
+                 "(nlp.max_training_reviews)", cfg.nlp.max_training_reviews, total)  # fmt: skip
+        labelled = review_model.stratified_sample(
+            labelled, cfg.nlp.max_training_reviews / total, cfg.nlp.seed
+        )
+    computed = 0
+    if vectors:
+        labelled, computed = stored_vectors(run, labelled)
     trained = review_model.train(run.spark, labelled, cfg)
-    served = review_model.register(cfg, trained)
+    encoder = embeddings.version(cfg.nlp) if vectors else None
+    served = review_model.register(cfg, trained, encoder)
     terms = topics.topic_terms(run.spark, trained.model).withColumn(
         C.MODEL_VERSION, F.lit(served.label)
     )
@@ -114,7 +183,7 @@ def serve_model(run: JobRun, reviews: DataFrame) -> tuple[registry.Served, Pipel
         terms.select(*[f.name for f in S.TOPIC_TERMS_SCHEMA]), S.TOPIC_TERMS, run.lake,
         replace_where=f"{C.MODEL_VERSION} = '{served.label}'",
     )  # fmt: skip
-    return served, trained.model, True
+    return served, trained.model, True, computed
 
 
 def nlp_all(run: JobRun) -> None:
@@ -123,7 +192,7 @@ def nlp_all(run: JobRun) -> None:
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     reviews = reviews_until(run)
     try:
-        served, model, trained = serve_model(run, reviews)
+        served, model, trained, embedded = serve_model(run, reviews)
     except review_model.NotEnoughReviewsError as exc:
         # A young lake: nothing to learn from yet. Say so and let the DAG go on; the
         # reviews are scored by the first run that can train a model.
@@ -142,21 +211,29 @@ def nlp_all(run: JobRun) -> None:
         n_todo = sum(statuses.values())
         log.info("nlp: %d reviews to score with %s (%s)", n_todo, served.label,
                  _status_text(statuses) or "none")  # fmt: skip
-        written = 0
+        written, to_score = 0, sum(v for k, v in statuses.items() if k in SCORABLE)
         if n_todo:
-            rows = insight_rows(model, todo, served.label, run)
+            ready = scorable(todo)
+            if review_model.uses_vectors(model):
+                ready, computed = stored_vectors(run, ready)
+                embedded += computed
+            rows = insight_rows(model, ready, todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE)),
+                                served.label, run)  # fmt: skip
             written = tables.merge_latest(
                 spark, rows, S.REVIEW_INSIGHTS, lake, keys=[C.REVIEW_ID], version_col=C.SCORED_AT
             ).written
     finally:
         todo.unpersist()
     unknown = sum(v for k, v in statuses.items() if k not in SCORABLE)
+    # Vectors read from the store rather than computed: for training and for scoring.
+    reused = max(to_score - embedded, 0) if review_model.uses_vectors(model) else 0
     entries = [
         run.entry(
             S.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW, started_at=started,
             seconds=time.monotonic() - t0, rows_in=n_todo, rows_written=written,
             message=f"model {served.label}{' (trained this run)' if trained else ''}; "
-            f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}",
+            f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}; "
+            f"embedded {embedded}, reused {reused} stored vectors",
         )
     ]  # fmt: skip
     if n_todo or trained:

@@ -9,6 +9,7 @@ from insight.tables import Table
 from insight.tables import commented as _f
 
 REVIEW_INSIGHTS = Table("gold", "review_insights")
+REVIEW_EMBEDDINGS = Table("gold", "review_embeddings")
 TOPIC_TERMS = Table("gold", "topic_terms")
 KEYPHRASE_WEEKLY = Table("gold", "keyphrase_weekly")
 PRODUCT_SENTIMENT_DAILY = Table("gold", "product_sentiment_daily")
@@ -36,6 +37,20 @@ REVIEW_INSIGHTS_SCHEMA = T.StructType([
     _f(C.SENT_AT, T.TimestampType(), "source version of the review that was scored", False),
     _f(C.AS_OF, T.DateType(), "business date of the run that scored it", False),
     _f(C.SCORED_AT, T.TimestampType(), "when it was scored, UTC", False),
+])  # fmt: skip
+
+REVIEW_EMBEDDINGS_SCHEMA = T.StructType([
+    _f(C.REVIEW_ID, T.StringType(), "review id from the source", False),
+    _f(C.CUSTOMER_KEY, T.StringType(), "pseudonymous customer id (so erasure finds the row)"),
+    _f("encoder_version", T.StringType(), "encoder export/precision/length + lexicon version",
+       False),
+    _f("text_hash", T.StringType(), "SHA-256 of the text the vector was computed from", False),
+    _f("embedding", T.ArrayType(T.FloatType()), "MiniLM mean-pooled sentence vector (384)",
+       False),
+    _f("lexicon_compound", T.DoubleType(), "VADER compound polarity, -1 to 1"),
+    _f("lexicon_positive", T.DoubleType(), "VADER positive share of the text, 0-1"),
+    _f("lexicon_negative", T.DoubleType(), "VADER negative share of the text, 0-1"),
+    _f("embedded_at", T.TimestampType(), "when the vector was computed, UTC", False),
 ])  # fmt: skip
 
 TOPIC_TERMS_SCHEMA = T.StructType([
