@@ -112,7 +112,7 @@ def test_a_failed_task_stops_the_dag_and_the_same_command_resumes(spark, lake, c
     # A real failure of the third task: the transformer export it is told to use is absent.
     broken = [
         *only, "--log-format", "json",
-        "--conf", "nlp.candidates=[minilm_classifierdl]",
+        "--conf", "nlp.candidates=[minilm_logreg]",
         "--conf", f"nlp.minilm_dir={lake}-absent-minilm",
     ]  # fmt: skip
     assert run_all.main(broken) == 2

@@ -7,18 +7,19 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight import tables
-from insight.config import SENTIMENT_CANDIDATES, load_config
+from insight.config import load_config
 from insight.generate import generate_lake
 from insight.models import registry
+from insight.nlp import embeddings, text
 from insight.nlp import model as review_model
 from insight.nlp import schemas as S
-from insight.nlp import text
 from jobs import clean, ingest, nlp
 
 pytestmark = pytest.mark.integration
@@ -163,12 +164,17 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
     assert served is not None
     client = MlflowClient(registry.tracking_uri(c), registry.tracking_uri(c))
     run = client.get_run(served.run_id)
-    for name in SENTIMENT_CANDIDATES:
-        assert 0.0 <= run.data.metrics[f"{name}_accuracy"] <= 1.0
-        assert 0.0 <= run.data.metrics[f"{name}_macro_f1"] <= 1.0
+    for name in c.nlp.candidates:
+        for metric in ("accuracy", "macro_f1", "cross_accuracy", "cross_macro_f1"):
+            assert 0.0 <= run.data.metrics[f"{name}_{metric}"] <= 1.0
         assert run.data.metrics[f"{name}_reviews_per_second"] > 0
-    assert run.data.params["chosen"] in SENTIMENT_CANDIDATES
-    assert run.data.metrics["macro_f1"] == run.data.metrics[f"{run.data.params['chosen']}_macro_f1"]
+    for reg in c.nlp.reg_params:  # every regularisation strength of the vector candidates
+        assert f"minilm_logreg_reg{reg:g}_cross_macro_f1" in run.data.metrics
+    assert run.data.params["chosen"] in c.nlp.candidates
+    assert run.data.metrics["selection_score"] == min(
+        run.data.metrics["macro_f1"], run.data.metrics["cross_macro_f1"]
+    )
+    assert int(run.data.params["held_out_groups"]) >= 1
     # Loaded back from the registry, it scores any text, with or without a rating.
     loaded = review_model.load(served)
     feedback = spark.createDataFrame(
@@ -176,15 +182,45 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
          ("f2", "Love it", "Excellent quality, works perfectly, great value.")],
         f"{C.REVIEW_ID} string, {C.TITLE} string, {C.REVIEW_TEXT} string",
     )  # fmt: skip
-    scored = review_model.score(loaded, text.with_nlp_text(feedback, c.nlp)).collect()
-    assert all(r[C.SENTIMENT] in LABELS - {"unknown"} for r in scored)
-    # Same model, same text: the stored insights are reproduced exactly.
+    ready = text.with_nlp_text(feedback, c.nlp)
+    if review_model.uses_vectors(loaded):
+        ready = embeddings.embed(embeddings.encoder(spark, c.nlp), ready)
+    scored = {r[C.REVIEW_ID]: r for r in review_model.score(loaded, ready).collect()}
+    assert scored["f1"][C.SENTIMENT_SCORE] < scored["f2"][C.SENTIMENT_SCORE]
+    assert scored["f2"][C.SENTIMENT] == "positive"
+    # Same model, same stored vectors: the stored insights are reproduced exactly.
     stored = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'").limit(20)
     want = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID]) for r in stored.collect()}
     silver = read(spark, lake, tables.silver("reviews")).where(F.col(C.REVIEW_ID).isin(*want))
-    again = review_model.score(loaded, text.with_nlp_text(silver, c.nlp))
-    got = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID]) for r in again.collect()}
+    again = text.with_nlp_text(silver, c.nlp)
+    if review_model.uses_vectors(loaded):
+        vectors = read(spark, lake, S.REVIEW_EMBEDDINGS)
+        again = embeddings.with_stored(again, vectors, embeddings.version(c.nlp))
+    got = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID])
+           for r in review_model.score(loaded, again).collect()}  # fmt: skip
     assert got == want
+
+
+def test_each_scorable_review_is_embedded_once_and_stored_vectors_equal_fresh_ones(spark, lake):
+    c = cfg(lake)
+    version = embeddings.version(c.nlp)
+    stored = read(spark, lake, S.REVIEW_EMBEDDINGS).where(F.col("encoder_version") == version)
+    scorable = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    assert stored.count() == stored.select(C.REVIEW_ID).distinct().count() == scorable.count()
+    assert stored.join(scorable, C.REVIEW_ID, "left_anti").count() == 0
+    # Recomputed from the same text with the same encoder version: the same vectors (one
+    # review per ONNX call, so int8's per-batch activation scale cannot move them).
+    sample = stored.orderBy(C.REVIEW_ID).limit(25)
+    silver = read(spark, lake, tables.silver("reviews")).join(sample.select(C.REVIEW_ID),
+                                                               C.REVIEW_ID)  # fmt: skip
+    fresh = embeddings.embed(embeddings.encoder(spark, c.nlp), text.with_nlp_text(silver, c.nlp))
+    old = {r[C.REVIEW_ID]: r for r in sample.collect()}
+    new = {r[C.REVIEW_ID]: r for r in fresh.collect()}
+    assert set(new) == set(old)
+    for key, row in new.items():
+        a, b = np.array(row["embedding"]), np.array(old[key]["embedding"])
+        assert float(a @ b / np.linalg.norm(a) / np.linalg.norm(b)) > 0.995, key
+        assert row["lexicon_compound"] == old[key]["lexicon_compound"]
 
 
 def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
@@ -203,6 +239,12 @@ def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
     assert nlp.main(lake.args()) == 0
     last = nlp_ledger(spark, lake)[-1]
     assert last["status"] == "ok" and last["rows_in"] == 2 and last["rows_written"] == 2
+    # Only the two changed texts went through the encoder; the resent one replaced its row.
+    assert "embedded 2, reused 0" in last["message"]
+    vectors = read(spark, lake, S.REVIEW_EMBEDDINGS).where(
+        F.col(C.REVIEW_ID).isin(template["review_id"], "RNEW-1")
+    )
+    assert vectors.count() == 2
     rows = {
         r[C.REVIEW_ID]: r
         for r in read(spark, lake, S.REVIEW_INSIGHTS)
@@ -212,6 +254,43 @@ def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
     assert set(rows) == {template["review_id"], "RNEW-1"}
     phrases = {p["phrase"] for p in rows[template["review_id"]][C.KEYPHRASES]}
     assert phrases & {"stopped", "working", "week", "disappointed", "stopped working"}
+
+
+# A vector model, one setting: the candidates themselves are compared above.
+VECTOR_FAST = ("--conf", "nlp.candidates=[minilm_logreg]", "--conf", "nlp.reg_params=[0.03]")
+
+
+def test_retrain_reuses_every_stored_vector(spark, lake):
+    vectors = read(spark, lake, S.REVIEW_EMBEDDINGS)
+    before = vectors.count()
+    assert nlp.main(lake.args("--retrain", *VECTOR_FAST)) == 0
+    last = nlp_ledger(spark, lake)[-1]
+    assert f"embedded 0, reused {last['rows_in'] - _unknown(last)}" in last["message"]
+    assert read(spark, lake, S.REVIEW_EMBEDDINGS).count() == before
+
+
+def test_a_new_encoder_version_embeds_again_and_retrains(spark, lake):
+    c = cfg(lake)
+    before = registry.champion(c, c.nlp.model_name)
+    shorter = ("--conf", "nlp.encoder_max_tokens=64", *VECTOR_FAST)
+    assert nlp.main(lake.args(*shorter)) == 0
+    after = registry.champion(c, c.nlp.model_name)
+    assert int(after.version) == int(before.version) + 1  # the champion read other vectors
+    versions = {
+        r[0]: r[1]
+        for r in read(spark, lake, S.REVIEW_EMBEDDINGS).groupBy("encoder_version").count().collect()
+    }
+    assert len(versions) == 2 and len(set(versions.values())) == 1
+    last = nlp_ledger(spark, lake)[-1]
+    assert f"embedded {last['rows_in'] - _unknown(last)}, reused 0" in last["message"]
+    # Run again with the same setting: nothing is embedded nor scored.
+    assert nlp.main(lake.args(*shorter)) == 0
+    again = nlp_ledger(spark, lake)[-1]
+    assert again["status"] == "nothing_new" and "embedded 0" in again["message"]
+
+
+def _unknown(entry) -> int:
+    return int(re.search(r"unknown (\d+)", entry["message"]).group(1))
 
 
 def test_retrain_registers_a_new_champion_and_rescores_everything(spark, lake):

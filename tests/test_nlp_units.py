@@ -221,3 +221,70 @@ def test_topics_are_the_same_however_the_reviews_are_stored(spark):
     assert shuffled_vocab == vocab
     # LDA sums partition statistics in task completion order: equal up to float rounding.
     assert matrix.shape == (10, 3) and np.allclose(shuffled, matrix, rtol=1e-9, atol=0)
+
+
+def test_selection_prefers_the_worse_of_two_checks():
+    from insight.nlp.model import CandidateResult, best
+
+    def result(name, in_domain, unseen):
+        return CandidateResult(name, 0.1, in_domain, in_domain, unseen, unseen, 1.0, 100.0, None)
+
+    memoriser = result("memoriser", 0.95, 0.55)
+    steady = result("steady", 0.85, 0.80)
+    assert best([memoriser, steady]) is steady
+    # With one check only, the memoriser would have won: the unseen groups decide here.
+    assert max([memoriser, steady], key=lambda r: r.macro_f1) is memoriser
+
+
+def test_held_out_groups_take_a_share_in_a_seeded_order_never_all():
+    from insight.nlp.model import held_out_groups
+
+    sizes = {"a": 50, "b": 30, "c": 15, "d": 5}
+    held = held_out_groups(sizes, 0.2, seed=1)
+    assert held and set(held) < set(sizes)
+    assert sum(sizes[g] for g in held) >= 20 or len(held) == len(sizes) - 1
+    assert held_out_groups(sizes, 0.2, seed=1) == held
+    assert held_out_groups({"only": 10}, 0.2, seed=1) == []
+    assert len(held_out_groups({"a": 1, "b": 1}, 0.99, seed=3)) == 1
+
+
+def test_a_candidate_that_overfits_the_shops_groups_loses_the_selection(spark):
+    """Constructed: the encoder vector carries the sentiment (about 90% separable) in every
+    group. The lexicon features fit the labels exactly only as a pair whose second member is
+    set in one group alone (the held-out one): on a random share they are perfect, but
+    trained without that group the candidate learns the first member, which is inverted
+    there. It wins the random held-out share and must still lose the selection, which judges
+    the worse of the two checks."""
+    from insight.nlp import embeddings
+    from insight.nlp.model import GROUP, held_out_groups, train
+    from insight.nlp.text import TEXT
+
+    rng = np.random.default_rng(7)
+    sizes = {"kitchen": 120, "garden": 120, "toys": 120}
+    cfg_nlp = replace(CFG, candidates=("minilm_logreg", "minilm_lexicon_logreg"),
+                      reg_params=(0.01,), topics=2, lda_max_iter=5, holdout_share=0.3)  # fmt: skip
+    flipped = set(held_out_groups(sizes, cfg_nlp.holdout_share, cfg_nlp.seed))
+    assert flipped
+    words = ["fine", "box", "colour", "size", "price", "delivery"]
+    rows = []
+    for group, n in sizes.items():
+        for i in range(n):
+            label = "positive" if i % 2 else "negative"
+            sign = 1.0 if label == "positive" else -1.0
+            vector = [sign + rng.normal(0, 0.8), *rng.normal(0, 1, 7)]
+            odd = group in flipped
+            compound, negative = (-sign, 2 * sign) if odd else (sign, 0.0)
+            text_ = " ".join(rng.choice(words, 5))
+            rows.append((f"{group}-{i}", text_, label, group, [float(x) for x in vector],
+                         compound, 0.0, negative))  # fmt: skip
+    lexicon_cols = ", ".join(f"{c} double" for c in embeddings.LEXICON)
+    schema = (f"{C.REVIEW_ID} string, {TEXT} string, {LABEL} string, {GROUP} string, "
+              f"{embeddings.EMBEDDING} array<float>, {lexicon_cols}")  # fmt: skip
+    cfg = replace(load_config("local", lake="/tmp/unused"), nlp=cfg_nlp)
+    trained = train(spark, spark.createDataFrame(rows, schema), cfg)
+    got = {r.name: r for r in trained.candidates}
+    lexicon, plain = got["minilm_lexicon_logreg"], got["minilm_logreg"]
+    assert lexicon.macro_f1 > plain.macro_f1  # it looks better on the shop's own reviews...
+    assert lexicon.cross_macro_f1 < 0.5 < plain.cross_macro_f1  # ...and fails unseen groups
+    assert trained.chosen.name == "minilm_logreg"
+    assert set(trained.held_out_groups) == flipped

@@ -7,24 +7,25 @@ YAKE, LDA), so the version a review was scored with names everything about its i
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import mlflow
 import mlflow.spark
 from pyspark.ml import Pipeline, PipelineModel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 from sklearn.metrics import accuracy_score, f1_score
 
 from insight import columns as C
-from insight.config import Config
+from insight.config import Config, NlpConfig
 from insight.errors import InsightError
 from insight.models import registry
-from insight.nlp import keyphrases, sentiment, topics
+from insight.nlp import embeddings, keyphrases, sentiment, topics
 from insight.nlp.sentiment import CLASSES, LABEL, SENTIMENT
 from insight.nlp.text import TEXT
 
@@ -32,7 +33,10 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT = "review-insights"
 MIN_TRAINING_REVIEWS = 30
-_SPLIT = "_holdout"
+_SPLIT = "_holdout"  # random, stratified held-out share
+_CROSS = "_cross_holdout"  # reviews of groups (product categories) held out whole
+GROUP = "_group"
+ENCODER_PARAM = "encoder_version"
 
 
 class NotEnoughReviewsError(InsightError):
@@ -41,19 +45,38 @@ class NotEnoughReviewsError(InsightError):
 
 @dataclass(frozen=True)
 class CandidateResult:
+    """One candidate (at one regularisation strength) measured two ways: on a random
+    held-out share of the shop's reviews, and on reviews of groups it never saw."""
+
     name: str
+    reg_param: float | None
     accuracy: float
     macro_f1: float
+    cross_accuracy: float
+    cross_macro_f1: float
     train_seconds: float
     reviews_per_second: float
-    model: PipelineModel  # the candidate's own stages, fitted
+    model: PipelineModel  # the candidate's own stages, fitted on the random split's rest
 
-    def metrics(self) -> dict[str, float]:
+    @property
+    def key(self) -> str:
+        """The candidate and its setting, as MLflow metric names allow."""
+        return self.name if self.reg_param is None else f"{self.name}_reg{self.reg_param:g}"
+
+    @property
+    def selection_score(self) -> float:
+        """The worse of the two macro F1s: a model that only knows one shop's words loses."""
+        return min(self.macro_f1, self.cross_macro_f1)
+
+    def metrics(self, key: str | None = None) -> dict[str, float]:
+        key = key or self.key
         return {
-            f"{self.name}_accuracy": self.accuracy,
-            f"{self.name}_macro_f1": self.macro_f1,
-            f"{self.name}_train_seconds": self.train_seconds,
-            f"{self.name}_reviews_per_second": self.reviews_per_second,
+            f"{key}_accuracy": self.accuracy,
+            f"{key}_macro_f1": self.macro_f1,
+            f"{key}_cross_accuracy": self.cross_accuracy,
+            f"{key}_cross_macro_f1": self.cross_macro_f1,
+            f"{key}_train_seconds": self.train_seconds,
+            f"{key}_reviews_per_second": self.reviews_per_second,
         }
 
 
@@ -68,67 +91,100 @@ def by_length(df: DataFrame) -> DataFrame:
 def split_holdout(df: DataFrame, share: float, seed: int, key: str = C.REVIEW_ID) -> DataFrame:
     """Add `_holdout`: a fixed, stratified split. Within each label, rows are ordered by a
     seeded hash of their key and the first `share` of them are held out."""
+    return df.withColumn(_SPLIT, _first_share(share, seed, key))
+
+
+def stratified_sample(df: DataFrame, share: float, seed: int, key: str = C.REVIEW_ID) -> DataFrame:
+    """`share` of the rows of every label (fixed for a seed): training cost stays bounded
+    however large the lake grows, and the labels keep their proportions."""
+    return df.where(_first_share(share, seed, key))
+
+
+def _first_share(share: float, seed: int, key: str) -> Column:
+    """Within each label, rows ordered by a seeded hash of `key`: the first `share`."""
     by_label = Window.partitionBy(LABEL)
     order = by_label.orderBy(F.xxhash64(F.col(key), F.lit(seed)), F.col(key))
-    return df.withColumn(
-        _SPLIT, F.row_number().over(order) <= F.round(F.count("*").over(by_label) * share)
-    )
+    return F.row_number().over(order) <= F.round(F.count("*").over(by_label) * share)
+
+
+def held_out_groups(sizes: dict[str, int], share: float, seed: int) -> list[str]:
+    """Groups (e.g. product categories) to hold out whole: in a seeded order, until they
+    hold `share` of the rows; never every group. Empty if there are fewer than two."""
+    if len(sizes) < 2:
+        return []
+    order = sorted(sizes, key=lambda g: hashlib.sha256(f"{seed}:{g}".encode()).hexdigest())
+    total, held, out = sum(sizes.values()), 0, []
+    for group in order[:-1]:
+        if held >= share * total:
+            break
+        out.append(group)
+        held += sizes[group]
+    return out
 
 
 def classification_metrics(truth: list[str], predicted: list[str]) -> tuple[float, float]:
-    """(accuracy, macro F1 over the three classes)."""
-    labels = list(CLASSES)
+    """(accuracy, macro F1 over the classes that occur in the truth: a set without neutral
+    reviews is not scored on a class it cannot have)."""
+    labels = [c for c in CLASSES if c in set(truth)]
     return (
         float(accuracy_score(truth, predicted)),
         float(f1_score(truth, predicted, labels=labels, average="macro", zero_division=0)),
     )
 
 
-def minilm_path(cfg: Config) -> str:
-    """The exported MiniLM folder (written by `make setup`), checked before training."""
-    from insight.nlp.transformer import MARKER
+def fit_candidate(
+    name: str, cfg: NlpConfig, rows: DataFrame, reg_param: float | None = None
+) -> PipelineModel:
+    """One candidate's stages fitted on `rows` (prepared text, vectors, `label`)."""
+    stages = sentiment.candidate_stages(name, cfg, reg_param)
+    return Pipeline(stages=stages).fit(by_length(sentiment.training_rows(name, rows, cfg.seed)))
 
-    path = Path(cfg.nlp.minilm_dir).expanduser()
-    if not (path / MARKER).is_file():
-        raise InsightError(
-            f"nlp.minilm_dir {path} holds no exported MiniLM model: run "
-            f"`python -m insight.nlp.transformer {path}` (make setup does), or drop "
-            "minilm_classifierdl from nlp.candidates"
-        )
-    return str(path)
+
+def measure(model: PipelineModel, rows: DataFrame) -> tuple[float, float, int, float]:
+    """(accuracy, macro F1, rows, seconds) of a fitted candidate on labelled `rows`."""
+    t0 = time.monotonic()
+    scored = model.transform(by_length(rows)).transform(sentiment.with_prediction)
+    got = scored.select(LABEL, SENTIMENT).collect()
+    seconds = time.monotonic() - t0
+    accuracy, macro_f1 = classification_metrics(
+        [r[LABEL] for r in got], [r[SENTIMENT] or sentiment.NEUTRAL for r in got]
+    )
+    return accuracy, macro_f1, len(got), seconds
 
 
 def train_candidate(
-    name: str, cfg: Config, prepared_train: DataFrame, prepared_holdout: DataFrame
+    name: str, cfg: NlpConfig, split: DataFrame, reg_param: float | None = None
 ) -> CandidateResult:
-    """Fit one candidate on the training rows and measure it on the held-out rows."""
-    path = minilm_path(cfg) if name.startswith("minilm") else None
-    stages = sentiment.candidate_stages(name, cfg.nlp, path)
+    """Fit one candidate twice and measure it: on the random held-out share (fitted on the
+    rest) and on the held-out groups (fitted on the other groups)."""
     t0 = time.monotonic()
-    rows = sentiment.training_rows(name, prepared_train, cfg.nlp.seed)
-    model = Pipeline(stages=stages).fit(by_length(rows))
+    model = fit_candidate(name, cfg, split.where(~F.col(_SPLIT)), reg_param)
     train_seconds = time.monotonic() - t0
-    t0 = time.monotonic()
-    scored = model.transform(by_length(prepared_holdout)).transform(sentiment.with_prediction)
-    rows = scored.select(LABEL, SENTIMENT).collect()
-    seconds = time.monotonic() - t0
-    accuracy, macro_f1 = classification_metrics(
-        [r[LABEL] for r in rows], [r[SENTIMENT] or sentiment.NEUTRAL for r in rows]
-    )
+    accuracy, macro_f1, n, seconds = measure(model, split.where(F.col(_SPLIT)))
+    if split.where(F.col(_CROSS)).limit(1).count():
+        cross = fit_candidate(name, cfg, split.where(~F.col(_CROSS)), reg_param)
+        cross_accuracy, cross_f1, _, _ = measure(cross, split.where(F.col(_CROSS)))
+    else:  # one group only: the random share is the only check there is
+        cross_accuracy, cross_f1 = accuracy, macro_f1
     result = CandidateResult(
-        name, accuracy, macro_f1, train_seconds, len(rows) / max(seconds, 1e-9), model
-    )
+        name, reg_param, accuracy, macro_f1, cross_accuracy, cross_f1, train_seconds,
+        n / max(seconds, 1e-9), model,
+    )  # fmt: skip
     log.info(
-        "candidate %s: accuracy %.3f, macro F1 %.3f on %d held-out reviews "
-        "(trained in %.1fs, scores %.0f reviews/s)",
-        name, accuracy, macro_f1, len(rows), train_seconds, result.reviews_per_second,
+        "candidate %s: held-out accuracy %.3f, macro F1 %.3f; unseen groups accuracy %.3f, "
+        "macro F1 %.3f (trained in %.1fs, scores %.0f reviews/s)",
+        result.key, accuracy, macro_f1, cross_accuracy, cross_f1, train_seconds,
+        result.reviews_per_second,
     )  # fmt: skip
     return result
 
 
 def best(results: list[CandidateResult]) -> CandidateResult:
-    """Highest macro F1 (every class counts), then accuracy, then speed."""
-    return max(results, key=lambda r: (r.macro_f1, r.accuracy, r.reviews_per_second))
+    """Highest worse-of-the-two macro F1, then the same for accuracy, then speed."""
+    return max(
+        results,
+        key=lambda r: (r.selection_score, min(r.accuracy, r.cross_accuracy), r.reviews_per_second),
+    )
 
 
 @dataclass(frozen=True)
@@ -138,15 +194,29 @@ class Trained:
     candidates: list[CandidateResult]
     train_rows: int
     holdout_rows: int
+    cross_rows: int
+    held_out_groups: list[str]
 
 
 def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
-    """Train every candidate on `labelled` (scorable text with a `label`), keep the best,
-    and fit keyphrase and topic stages on all of it."""
+    """Train every candidate on `labelled` (scorable text with a `label`, GROUP, and the
+    stored vectors if a vector candidate is configured), keep the best, refit it on all of
+    `labelled`, and fit keyphrase and topic stages on it."""
+    n = cfg.nlp
     # Tokenizer and Normalizer are "approaches" that learn nothing here; fit them anyway.
     prep = Pipeline(stages=sentiment.prep_stages(spark)).fit(labelled)
-    split = split_holdout(labelled.select(C.REVIEW_ID, TEXT, LABEL), cfg.nlp.holdout_share,
-                          cfg.nlp.seed).transform(prep.transform).cache()  # fmt: skip
+    wanted = [C.REVIEW_ID, TEXT, LABEL, GROUP]
+    if any(c in sentiment.VECTOR_CANDIDATES for c in n.candidates):
+        labelled = embeddings.with_vector(labelled)
+        wanted += [embeddings.VECTOR, *embeddings.LEXICON]
+    prepared = labelled.select(*wanted).transform(prep.transform)
+    sizes = {r[GROUP]: r["count"] for r in prepared.groupBy(GROUP).count().collect()}
+    groups = held_out_groups(sizes, n.holdout_share, n.seed)
+    split = (
+        split_holdout(prepared, n.holdout_share, n.seed)
+        .withColumn(_CROSS, F.col(GROUP).isin(groups) if groups else F.lit(False))
+        .cache()
+    )
     try:
         counts = {
             r[_SPLIT]: r["n"] for r in split.groupBy(_SPLIT).agg(F.count("*").alias("n")).collect()
@@ -157,42 +227,66 @@ def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
                 f"only {train_rows + holdout_rows} rated reviews with usable text; the sentiment "
                 f"model needs at least {MIN_TRAINING_REVIEWS} to train on"
             )
-        log.info("training sentiment candidates on %d reviews, %d held out", train_rows,
-                 holdout_rows)  # fmt: skip
+        cross_rows = sum(sizes[g] for g in groups)
+        log.info(
+            "training sentiment candidates on %d reviews, %d held out at random, %d in %d "
+            "held-out groups", train_rows, holdout_rows, cross_rows, len(groups),
+        )  # fmt: skip
         results = [
-            train_candidate(name, cfg, split.where(~F.col(_SPLIT)), split.where(F.col(_SPLIT)))
-            for name in cfg.nlp.candidates
+            train_candidate(name, n, split, reg)
+            for name in n.candidates
+            for reg in (n.reg_params if name in sentiment.VECTOR_CANDIDATES else (None,))
         ]
         chosen = best(results)
-        log.info("chosen: %s (macro F1 %.3f)", chosen.name, chosen.macro_f1)
+        log.info("chosen: %s (worse-of-two macro F1 %.3f); refitting it on all %d reviews",
+                 chosen.key, chosen.selection_score, train_rows + holdout_rows)  # fmt: skip
+        final = fit_candidate(chosen.name, n, split, chosen.reg_param)
         finish = topics.finisher()
-        topic_stages = [finish, *topics.fit_topics(finish.transform(split), cfg.nlp, C.REVIEW_ID)]
+        topic_stages = [finish, *topics.fit_topics(finish.transform(split), n, C.REVIEW_ID)]
     finally:
         split.unpersist()
-    stages = [*prep.stages, *chosen.model.stages, keyphrases.keyphrase_stage(cfg.nlp),
-              *topic_stages]  # fmt: skip
-    return Trained(PipelineModel(stages=stages), chosen, results, train_rows, holdout_rows)
+    stages = [*prep.stages, *final.stages, keyphrases.keyphrase_stage(n), *topic_stages]
+    return Trained(PipelineModel(stages=stages), chosen, results, train_rows, holdout_rows,
+                   cross_rows, groups)  # fmt: skip
 
 
-def register(cfg: Config, trained: Trained) -> registry.Served:
+def uses_vectors(model: PipelineModel) -> bool:
+    """Does the model read the stored encoder vectors (a vector candidate was chosen)?"""
+    return any(isinstance(s, VectorAssembler) for s in model.stages)
+
+
+def register(cfg: Config, trained: Trained, encoder_version: str | None) -> registry.Served:
     """Log the model with its params and every candidate's metrics; register it and make it
-    the champion (a retrain is an explicit decision to serve the new model)."""
+    the champion (a retrain is an explicit decision to serve the new model).
+
+    `encoder_version` is recorded when the model reads stored vectors: it can only score
+    vectors of that version (see `encoder_of`)."""
     experiment_id = registry.experiment(cfg, EXPERIMENT)
-    n = cfg.nlp
+    n, chosen = cfg.nlp, trained.chosen
     with mlflow.start_run(experiment_id=experiment_id, run_name="review-insights") as run:
         mlflow.log_params({
-            "candidates": ",".join(n.candidates), "chosen": trained.chosen.name,
+            "candidates": ",".join(n.candidates), "chosen": chosen.name,
+            "reg_param": chosen.reg_param, "reg_params": ",".join(map(str, n.reg_params)),
             "train_rows": trained.train_rows, "holdout_rows": trained.holdout_rows,
+            "cross_rows": trained.cross_rows, "held_out_groups": len(trained.held_out_groups),
+            "max_training_reviews": n.max_training_reviews,
             "holdout_share": n.holdout_share, "seed": n.seed, "word2vec_dim": n.word2vec_dim,
             "max_epochs": n.max_epochs, "learning_rate": n.learning_rate,
             "batch_size": n.batch_size, "topics": n.topics, "vocab_size": n.vocab_size,
             "keyphrases_per_review": n.keyphrases_per_review,
+            ENCODER_PARAM: encoder_version if uses_vectors(trained.model) else None,
         })  # fmt: skip
         for result in trained.candidates:
             mlflow.log_metrics(result.metrics())
-        mlflow.log_metrics({"accuracy": trained.chosen.accuracy,
-                            "macro_f1": trained.chosen.macro_f1})  # fmt: skip
-        mlflow.set_tag("chosen_candidate", trained.chosen.name)
+        for name in n.candidates:  # each candidate at its best setting, under its own name
+            mine = [r for r in trained.candidates if r.name == name]
+            mlflow.log_metrics(best(mine).metrics(name))
+        mlflow.log_metrics({
+            "accuracy": chosen.accuracy, "macro_f1": chosen.macro_f1,
+            "cross_accuracy": chosen.cross_accuracy, "cross_macro_f1": chosen.cross_macro_f1,
+            "selection_score": chosen.selection_score,
+        })  # fmt: skip
+        mlflow.set_tag("chosen_candidate", chosen.key)
         info = mlflow.spark.log_model(
             trained.model,
             "model",
@@ -203,6 +297,13 @@ def register(cfg: Config, trained: Trained) -> registry.Served:
     version = str(info.registered_model_version)
     log.info("logged run %s, registered %s version %s", run.info.run_id, n.model_name, version)
     return registry.make_champion(cfg, n.model_name, version)
+
+
+def encoder_of(cfg: Config, served: registry.Served) -> str | None:
+    """The encoder version whose vectors a registered model reads (None: it reads text)."""
+    client = registry.use_tracking(cfg)
+    value = client.get_run(served.run_id).data.params.get(ENCODER_PARAM)
+    return None if value in (None, "None") else value
 
 
 def load(served: registry.Served) -> PipelineModel:
@@ -218,7 +319,10 @@ def load(served: registry.Served) -> PipelineModel:
 
 
 def score(model: PipelineModel, df: DataFrame) -> DataFrame:
-    """Sentiment, keyphrases and topic for scorable rows of `df` (which has `nlp_text`)."""
+    """Sentiment, keyphrases and topic for scorable rows of `df` (which has `nlp_text`, and
+    the stored vector columns if the model reads them)."""
+    if embeddings.EMBEDDING in df.columns:
+        df = embeddings.with_vector(df)
     out = model.transform(by_length(df))
     out = out.transform(sentiment.with_prediction).transform(keyphrases.with_keyphrases)
     return out.transform(topics.with_topic)

@@ -1,21 +1,28 @@
 """Sentiment models trained on the lake's own star ratings, and what they output.
 
-Ratings are the labels (1-2 negative, 3 neutral, 4-5 positive). Three candidates:
+Ratings are the labels (1-2 negative, 3 neutral, 4-5 positive). Candidates:
 
+- `minilm_logreg`: the pretrained all-MiniLM-L6-v2 sentence vector (stored once per review,
+  insight.nlp.embeddings) into an L2-regularised multinomial logistic regression (Spark
+  MLlib), classes weighted instead of rows duplicated. A linear model on a general-purpose
+  encoder carries over to other shops; the regularisation is chosen by validation.
+- `minilm_lexicon_logreg`: the same, with the VADER lexicon's polarity scores of the text
+  as three more features (a prior that knows words the shop's reviews never used).
+- `vivekn`: ViveknSentimentApproach, a naive-Bayes style positive/negative model on the
+  review's words; it has no neutral class, so it is trained on positive and negative only.
 - `word2vec_classifierdl`: Word2Vec trained on the reviews, averaged per review, then
   ClassifierDL (a small TensorFlow network, graph shipped in the Spark NLP jar).
-- `vivekn`: ViveknSentimentApproach, a naive-Bayes style positive/negative model; it has
-  no neutral class, so it is trained on positive and negative reviews only.
-- `minilm_classifierdl`: the pretrained all-MiniLM-L6-v2 transformer (insight.nlp.transformer)
-  mean-pooled per review, then ClassifierDL.
 
-All read the `document`/`token`/`clean` columns made by `prep_stages`.
+The text candidates read the `document`/`token`/`clean` columns made by `prep_stages`;
+the vector candidates read the stored vector and lexicon columns.
 """
 
 from __future__ import annotations
 
 from pyspark.ml import Transformer
-from pyspark.ml.feature import StopWordsRemover
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.feature import StopWordsRemover, VectorAssembler
+from pyspark.ml.functions import vector_to_array
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sparknlp.annotator import (
@@ -31,6 +38,7 @@ from sparknlp.base import DocumentAssembler
 
 from insight import columns as C
 from insight.config import NlpConfig
+from insight.nlp.embeddings import LEXICON, VECTOR
 from insight.nlp.text import TEXT
 
 POSITIVE = "positive"
@@ -47,6 +55,12 @@ SENTIMENT_SCORE = "sentiment_score"  # P(positive) - P(negative), in [-1, 1]
 # Annotation columns of the pipeline.
 DOCUMENT, TOKEN, NORMAL, CLEAN = "document", "token", "normal", "clean"
 PREDICTION = "sentiment_annotation"
+# Candidates that read the stored encoder vectors, and their columns.
+VECTOR_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg")
+LABEL_INDEX = "label_index"  # index of LABEL in CLASSES
+CLASS_WEIGHT = "class_weight"
+FEATURES = "sentiment_features"
+LR_PROBABILITY = "lr_probability"  # not `probability`: that is an output column of ours
 
 # Spark's English stop words include the words that flip a sentence's meaning; keep them.
 KEEP_WORDS = frozenset(
@@ -143,8 +157,23 @@ def _classifier(cfg: NlpConfig, embeddings_col: str) -> ClassifierDLApproach:
     )
 
 
-def candidate_stages(name: str, cfg: NlpConfig, minilm_path: str | None) -> list:
-    """The trainable stages of one candidate, reading the columns of `prep_stages`."""
+def candidate_stages(name: str, cfg: NlpConfig, reg_param: float | None = None) -> list:
+    """The trainable stages of one candidate. Text candidates read the columns of
+    `prep_stages`; vector candidates read VECTOR (and LEXICON) and need `reg_param`."""
+    if name in VECTOR_CANDIDATES:
+        if reg_param is None:
+            raise ValueError(f"{name} needs a regularisation strength (nlp.reg_params)")
+        inputs = [VECTOR, *(LEXICON if name == "minilm_lexicon_logreg" else ())]
+        return [
+            VectorAssembler(inputCols=inputs, outputCol=FEATURES),
+            LogisticRegression(
+                featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
+                family="multinomial", regParam=reg_param, elasticNetParam=0.0, maxIter=100,
+                tol=1e-5,
+                probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
+                predictionCol="lr_prediction",
+            ),
+        ]  # fmt: skip
     if name == "word2vec_classifierdl":
         return [
             Word2VecApproach()
@@ -167,20 +196,21 @@ def candidate_stages(name: str, cfg: NlpConfig, minilm_path: str | None) -> list
             .setOutputCol(PREDICTION)
             .setSentimentCol(LABEL)
         ]
-    if name == "minilm_classifierdl":
-        from insight.nlp.transformer import minilm_embeddings
-
-        if minilm_path is None:
-            raise ValueError("minilm_classifierdl needs the exported MiniLM folder")
-        return [
-            minilm_embeddings(minilm_path, SparkSession.active(), [DOCUMENT, TOKEN], "minilm"),
-            SentenceEmbeddings()
-            .setInputCols([DOCUMENT, "minilm"])
-            .setOutputCol("minilm_review")
-            .setPoolingStrategy("AVERAGE"),
-            _classifier(cfg, "minilm_review"),
-        ]
     raise ValueError(f"unknown sentiment candidate {name!r}")
+
+
+def with_class_weights(df: DataFrame) -> DataFrame:
+    """LABEL_INDEX and CLASS_WEIGHT = rows / (classes x rows of the class): every class
+    weighs the same in the loss, without duplicated rows (ratings are mostly 4-5 stars)."""
+    counts = {r[LABEL]: r["count"] for r in df.groupBy(LABEL).count().collect()}
+    total = sum(counts.values())
+    weight = F.create_map(
+        *[x for k, n in counts.items() for x in (F.lit(k), F.lit(total / (len(counts) * n)))]
+    )
+    index = F.create_map(*[x for i, c in enumerate(CLASSES) for x in (F.lit(c), F.lit(float(i)))])
+    return df.withColumn(LABEL_INDEX, index[F.col(LABEL)]).withColumn(
+        CLASS_WEIGHT, weight[F.col(LABEL)]
+    )
 
 
 def balanced(df: DataFrame, seed: int) -> DataFrame:
@@ -203,18 +233,24 @@ def balanced(df: DataFrame, seed: int) -> DataFrame:
 
 
 def training_rows(name: str, df: DataFrame, seed: int) -> DataFrame:
-    """Rows a candidate trains on, labels balanced. Vivekn knows only positive and negative."""
+    """Rows a candidate trains on, labels balanced (by weight for the vector candidates, by
+    oversampling for the text ones). Vivekn knows only positive and negative."""
+    if name in VECTOR_CANDIDATES:
+        return with_class_weights(df)
     if name == "vivekn":
         df = df.where(F.col(LABEL).isin(POSITIVE, NEGATIVE))
     return balanced(df, seed)
 
 
 def with_prediction(df: DataFrame) -> DataFrame:
-    """`sentiment`, `probability` and `sentiment_score` from the model's annotation.
+    """`sentiment`, `probability` and `sentiment_score` from the model's output.
 
-    ClassifierDL puts each class's probability in the annotation metadata; Vivekn puts
-    its confidence there and says `na` when it has no evidence either way (neutral).
+    Logistic regression gives a probability per class; ClassifierDL puts each class's
+    probability in the annotation metadata; Vivekn puts its confidence there and says `na`
+    when it has no evidence either way (neutral).
     """
+    if LR_PROBABILITY in df.columns:
+        return _from_probabilities(df)
     first = F.col(PREDICTION).getItem(0)
     result, meta = first.getField("result"), first.getField("metadata")
     label = F.when(result == "na", NEUTRAL).otherwise(result)
@@ -234,4 +270,23 @@ def with_prediction(df: DataFrame) -> DataFrame:
         df.withColumn(SENTIMENT, label)
         .withColumn(PROBABILITY, F.least(F.greatest(probability, F.lit(0.0)), F.lit(1.0)))
         .withColumn(SENTIMENT_SCORE, F.when(has_probs, from_probs).otherwise(from_label))
+    )
+
+
+def _from_probabilities(df: DataFrame) -> DataFrame:
+    """The most probable class of CLASSES; score P(positive) - P(negative). A model trained
+    without the top classes has a shorter vector: their probability is 0."""
+    probs = vector_to_array(F.col(LR_PROBABILITY))
+
+    def p(i: int) -> Column:
+        return F.when(F.size("_p") > i, F.col("_p")[i]).otherwise(F.lit(0.0))
+
+    best = F.expr("array_position(_p, array_max(_p)) - 1").cast("int")
+    classes = F.array(*[F.lit(c) for c in CLASSES])
+    return (
+        df.withColumn("_p", probs)
+        .withColumn(SENTIMENT, classes[best])
+        .withColumn(PROBABILITY, F.array_max("_p"))
+        .withColumn(SENTIMENT_SCORE, p(CLASSES.index(POSITIVE)) - p(CLASSES.index(NEGATIVE)))
+        .drop("_p")
     )
