@@ -51,14 +51,20 @@ def clean_rows(d: dict) -> list[Row]:
 
 def sentiment_rows(d: dict) -> list[Row]:
     served = d["model"]
-    return [
-        Row("sentiment", f"accuracy ({served})", d["accuracy"], "VADER", d["vader_accuracy"],
-            SAME_RUN),
-        Row("sentiment", f"macro F1 ({served})", d["macro_f1"], "VADER", d["vader_macro_f1"],
-            SAME_RUN),
+    rows = [
+        Row("sentiment", f"Alexa accuracy ({served})", d["accuracy"], "VADER",
+            d["vader_accuracy"], SAME_RUN),
+        Row("sentiment", f"Alexa macro F1 ({served})", d["macro_f1"], "VADER",
+            d["vader_macro_f1"], SAME_RUN),
         Row("sentiment", f"reviews/s ({served})", d["reviews_per_second"], "VADER",
             d["vader_reviews_per_second"], SAME_RUN),
     ]  # fmt: skip
+    for key, cross in d.get("cross_domain", {}).items():  # older results lack it
+        what = key.replace("_to_", " -> ")
+        rows.append(Row("sentiment", f"{what} binary accuracy ({cross['model']})",
+                        cross["binary_accuracy"], "VADER", cross["vader_binary_accuracy"],
+                        SAME_RUN))  # fmt: skip
+    return rows
 
 
 def features_rows(d: dict) -> list[Row]:
