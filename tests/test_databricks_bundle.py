@@ -548,6 +548,9 @@ def test_libraries_match_the_pinned_stack(bundle):
             if task["task_key"] == "nlp":
                 assert {"maven": {"coordinates": nlp_jar}} in libs, where
                 assert {"pypi": {"package": f"spark-nlp=={nlp_jar.rsplit(':', 1)[1]}"}} in libs
+                # The review model's lexicon features run in a pandas UDF on the cluster.
+                packages = [lib["pypi"]["package"].lower() for lib in libs if "pypi" in lib]
+                assert any(p.startswith("vadersentiment==") for p in packages), where
     assert seen == {"maven"}
 
 

@@ -236,6 +236,25 @@ def test_selection_prefers_the_worse_of_two_checks():
     assert max([memoriser, steady], key=lambda r: r.macro_f1) is memoriser
 
 
+def test_label_thresholds_lean_half_way_to_the_shops_mix():
+    from insight.nlp.sentiment import LABEL_PRIOR_POWER, label_thresholds
+
+    counts = {"negative": 50, "neutral": 50, "positive": 900}
+    t = np.array(label_thresholds(counts))
+    share = np.array([0.05, 0.05, 0.9])
+    # Spark predicts argmax p / t: the same as argmax p x share ^ power for any p.
+    rng = np.random.default_rng(3)
+    p = rng.dirichlet([1, 1, 1], size=500)
+    assert ((p / t).argmax(1) == (p * share**LABEL_PRIOR_POWER).argmax(1)).all()
+    assert 0 < LABEL_PRIOR_POWER < 1  # neither the balanced nor the shop's own decision
+    # A balanced-probability tie goes to the common class, a clear complaint stays negative.
+    assert (np.array([0.34, 0.32, 0.34]) / t).argmax() == 2
+    assert (np.array([0.85, 0.05, 0.1]) / t).argmax() == 0
+    # Classes up to the last one present; one missing in between gets a neutral threshold.
+    assert label_thresholds({"negative": 5, "neutral": 5}) == [2**0.5, 2**0.5]
+    assert label_thresholds({"negative": 1, "positive": 3})[1] == 1.0
+
+
 def test_held_out_groups_take_a_share_in_a_seeded_order_never_all():
     from insight.nlp.model import held_out_groups
 

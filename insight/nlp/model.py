@@ -97,7 +97,10 @@ def split_holdout(df: DataFrame, share: float, seed: int, key: str = C.REVIEW_ID
 def stratified_sample(df: DataFrame, share: float, seed: int, key: str = C.REVIEW_ID) -> DataFrame:
     """`share` of the rows of every label (fixed for a seed): training cost stays bounded
     however large the lake grows, and the labels keep their proportions."""
-    return df.where(_first_share(share, seed, key))
+    # A window cannot stand in a WHERE clause: name it first.
+    return (
+        df.withColumn("_sampled", _first_share(share, seed, key)).where("_sampled").drop("_sampled")
+    )
 
 
 def _first_share(share: float, seed: int, key: str) -> Column:
@@ -136,8 +139,10 @@ def fit_candidate(
     name: str, cfg: NlpConfig, rows: DataFrame, reg_param: float | None = None
 ) -> PipelineModel:
     """One candidate's stages fitted on `rows` (prepared text, vectors, `label`)."""
-    stages = sentiment.candidate_stages(name, cfg, reg_param)
-    return Pipeline(stages=stages).fit(by_length(sentiment.training_rows(name, rows, cfg.seed)))
+    counts = sentiment.label_counts(rows) if name in sentiment.VECTOR_CANDIDATES else None
+    stages = sentiment.candidate_stages(name, cfg, reg_param, counts)
+    training = sentiment.training_rows(name, rows, cfg.seed, counts)
+    return Pipeline(stages=stages).fit(by_length(training))
 
 
 def measure(model: PipelineModel, rows: DataFrame) -> tuple[float, float, int, float]:
