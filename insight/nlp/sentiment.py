@@ -231,6 +231,7 @@ def candidate_stages(
 
 
 def label_counts(df: DataFrame) -> dict[str, int]:
+    """Rows per training label."""
     return {r[LABEL]: r["count"] for r in df.groupBy(LABEL).count().collect()}
 
 
@@ -254,7 +255,7 @@ def balanced(df: DataFrame, seed: int) -> DataFrame:
     "positive" and never finds the complaints. Each row is repeated floor(ratio) times and
     once more for a seeded-hash share of rows, so the result is deterministic.
     """
-    counts = {r[LABEL]: r["count"] for r in df.groupBy(LABEL).count().collect()}
+    counts = label_counts(df)
     if not counts:
         return df
     largest = max(counts.values())
