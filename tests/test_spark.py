@@ -101,6 +101,7 @@ def test_conf_overrides_reach_spark(tmp_path):
     s = spark_settings(cfg)
     assert s["spark.foo"] == "bar"
     assert s["spark.databricks.delta.snapshotPartitions"] == "2"  # local.yaml extra kept
+    assert s["spark.sql.sources.parallelPartitionDiscovery.parallelism"] == "4"
 
 
 def test_session_writes_and_reads_delta(spark, tmp_path):
