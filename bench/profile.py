@@ -33,7 +33,7 @@ from insight import columns as C
 from insight import tables
 from insight.clv.schemas import CUSTOMER_CLV
 from insight.config import load_config
-from insight.pii import hmac_sha256, load_salt
+from insight.pii import load_salt, pseudonymise
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.spark import build_spark
 from jobs import clean, clv, customer_profile, features, ingest, segment
@@ -51,7 +51,8 @@ def truth_frame(spark, lake: Path, salt: bytes):
           float(r["future_spend_365d"])) for r in rows],
         "customer_id string, archetype string, future_purchases double, future_spend double",
     )  # fmt: skip
-    return df.withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt)).drop("customer_id")
+    keyed = df.transform(pseudonymise, {C.CUSTOMER_KEY: "customer_id"}, salt=salt)
+    return keyed.drop("customer_id")
 
 
 def run_scale(work: Path, customers: int) -> dict:

@@ -34,7 +34,7 @@ from insight import columns as C
 from insight.config import load_config
 from insight.features import columns as FC
 from insight.models import registry
-from insight.pii import hmac_sha256, load_salt
+from insight.pii import load_salt, pseudonymise
 from insight.propensity import baseline, distributed, train
 from insight.propensity.dataset import (
     CATEGORICAL_FEATURES,
@@ -67,7 +67,8 @@ def truth_labels(spark, lake: Path, salt: bytes):
          for r in rows],
         f"customer_id string, {PURCHASE} double, {CHURN} double",
     )  # fmt: skip
-    return df.withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt)).drop("customer_id")
+    keyed = df.transform(pseudonymise, {C.CUSTOMER_KEY: "customer_id"}, salt=salt)
+    return keyed.drop("customer_id")
 
 
 def auc_pair(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:

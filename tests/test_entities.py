@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 from datetime import date, datetime
 
 from insight import columns as C
@@ -10,7 +12,6 @@ from insight.clean.entities import (
     to_quarantine,
     with_known_flag,
 )
-from insight.pii import hmac_sha256
 
 SALT = b"unit-test-salt-0123456789"
 FX = {"EUR": 1.0, "USD": 0.5}
@@ -28,13 +29,9 @@ def test_customers_are_pseudonymised_on_normalised_values(spark):
         "customer_id string, email string, phone string, country string",
     )
     row = df.transform(normalise_customers, salt=SALT).first()
-    expected = spark.createDataFrame(
-        [("C1", "anna.muller@example.com", "+493012345")], "a string, b string, c string"
-    )
-    want = expected.select(
-        hmac_sha256("a", SALT), hmac_sha256("b", SALT), hmac_sha256("c", SALT)
-    ).first()
-    assert (row[C.CUSTOMER_KEY], row[C.EMAIL_HASH], row[C.PHONE_HASH]) == tuple(want)
+    want = [hmac.new(SALT, v.encode(), hashlib.sha256).hexdigest()
+            for v in ("C1", "anna.muller@example.com", "+493012345")]  # fmt: skip
+    assert [row[C.CUSTOMER_KEY], row[C.EMAIL_HASH], row[C.PHONE_HASH]] == want
     assert row.country == "DE"
 
 

@@ -19,7 +19,7 @@ from insight import columns as C
 from insight import landing as L
 from insight.clean import schemas
 from insight.clean.parse import parse_csv_lines, parse_json_lines
-from insight.pii import hmac_sha256
+from insight.pii import pseudonymise
 
 
 @dataclass(frozen=True)
@@ -134,10 +134,12 @@ def normalise_customers(df: DataFrame, *, salt: bytes) -> DataFrame:
     return (
         df.withColumn("email", _lower("email"))
         .withColumn("country", _upper("country"))
-        .withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt))
-        .withColumn(C.EMAIL_HASH, hmac_sha256("email", salt))
-        .withColumn(C.PHONE_HASH, hmac_sha256(F.when(phone_digits != "", phone_digits), salt))
-    )
+        .transform(pseudonymise, {
+            C.CUSTOMER_KEY: "customer_id",
+            C.EMAIL_HASH: "email",
+            C.PHONE_HASH: F.when(phone_digits != "", phone_digits),
+        }, salt=salt)
+    )  # fmt: skip
 
 
 def normalise_products(df: DataFrame, *, fx_to_base: Mapping[str, float]) -> DataFrame:
@@ -158,12 +160,12 @@ def normalise_events(df: DataFrame, *, salt: bytes, fx_to_base: Mapping[str, flo
         .withColumn("channel", _lower("channel"))
         .withColumn("currency", _upper("currency"))
         .withColumn(C.UNIT_PRICE, to_base_currency(F.col("price"), F.col("currency"), fx_to_base))
-        .withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt))
+        .transform(pseudonymise, {C.CUSTOMER_KEY: "customer_id"}, salt=salt)
     )
 
 
 def normalise_reviews(df: DataFrame, *, salt: bytes) -> DataFrame:
-    return df.withColumn(C.CUSTOMER_KEY, hmac_sha256("customer_id", salt))
+    return df.transform(pseudonymise, {C.CUSTOMER_KEY: "customer_id"}, salt=salt)
 
 
 def with_known_flag(

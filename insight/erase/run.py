@@ -25,7 +25,7 @@ from insight import landing as L
 from insight import tables
 from insight.erase import match
 from insight.erase import schemas as S
-from insight.erase.suppress import line_customer_key
+from insight.erase.suppress import with_line_customer_key
 from insight.errors import InsightError
 from insight.ops.ledger import OK
 from insight.runtime import utc_now
@@ -128,9 +128,9 @@ def check_salt(spark: SparkSession, lake: str, salt: bytes) -> None:
     bronze, silver = tables.bronze(L.CUSTOMERS), tables.silver(L.CUSTOMERS)
     if not tables.exists(spark, silver, lake) or tables.is_empty(spark, silver, lake):
         return
-    keys = tables.read(spark, bronze, lake).select(
-        line_customer_key(L.CUSTOMERS, F.col("value"), salt).alias(C.CUSTOMER_KEY)
-    )
+    keys = with_line_customer_key(
+        tables.read(spark, bronze, lake), C.CUSTOMER_KEY, entity=L.CUSTOMERS, salt=salt
+    ).select(C.CUSTOMER_KEY)
     known = tables.read(spark, silver, lake).select(C.CUSTOMER_KEY)
     if keys.join(known, C.CUSTOMER_KEY, "left_semi").limit(1).count() == 0:
         raise InsightError(
