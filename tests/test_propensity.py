@@ -73,6 +73,9 @@ def test_labels_come_from_the_window_after_t_and_features_only_from_before(spark
              for r in dataset.labelled(src, T0, dataset.CHURN, 60).collect()}  # fmt: skip
     # Churn = nothing at all in (T, T+60]; A, B, C came back. Every customer had history.
     assert churn == {"A": 0.0, "B": 0.0, "C": 0.0, "D": 1.0}
+    # Both targets' rows at T came from one materialised feature computation.
+    assert src.features_at(T0) is src.features_at(T0)
+    assert src.features_at(T0).count() == len(purchase)
     # No leakage: the features of T are the same without anything after T.
     only_past = frames(spark, [e for e in history + future if e[3] <= T0])
     past = {

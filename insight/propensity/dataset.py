@@ -9,7 +9,7 @@ window (T, T + window_days] starts the day after. Example::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from pyspark.sql import DataFrame
@@ -53,6 +53,21 @@ class Sources:
     events: DataFrame
     products: DataFrame
     insights: DataFrame | None  # gold.review_insights, None if not built
+    # Features per snapshot date, computed once: the targets share dates (purchase trains
+    # on the date churn validates on) and every model of a target reads the same rows.
+    _features: dict[date, DataFrame] = field(default_factory=dict, compare=False, repr=False)
+
+    def features_at(self, snapshot: date) -> DataFrame:
+        """customer_features as of `snapshot` (model inputs with events_total), materialised
+        once per Sources."""
+        if snapshot not in self._features:
+            feats = customer_features(
+                self.customers, self.events, self.products, self.insights, snapshot
+            )
+            self._features[snapshot] = model_inputs(feats, self.customers).localCheckpoint(
+                eager=True
+            )
+        return self._features[snapshot]
 
 
 def model_inputs(features: DataFrame, customers: DataFrame) -> DataFrame:
@@ -93,8 +108,7 @@ def labelled(sources: Sources, snapshot: date, target: str, window_days: int) ->
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     s = sources
-    feats = customer_features(s.customers, s.events, s.products, s.insights, snapshot)
-    rows = model_inputs(feats, s.customers)
+    rows = s.features_at(snapshot)
     if target == CHURN:
         rows = rows.where(F.col(FC.EVENTS_TOTAL) > 0)
     hit = labels(s.events, snapshot, target, window_days).withColumn("_hit", F.lit(True))
