@@ -168,12 +168,17 @@ def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:
         _record(run, FAILED, started, t0, f"{type(exc).__name__}: {exc}")
         return 1
     seconds = time.monotonic() - t0
-    _record(run, DONE, started, t0, f"done in {seconds:.1f}s")
+    if not _record(run, DONE, started, t0, f"done in {seconds:.1f}s"):
+        # Unrecorded, the DAG and the audit would not know the work was done: not a success.
+        log.error("%s: its work finished but %s could not record it: failed", run.job,
+                  tables.RUN_LEDGER)  # fmt: skip
+        return 1
     log.info("%s: done in %.1fs", run.job, seconds, extra={"seconds": round(seconds, 3)})
     return 0
 
 
-def _record(run: JobRun, status: str, started: datetime, t0: float, message: str) -> None:
+def _record(run: JobRun, status: str, started: datetime, t0: float, message: str) -> bool:
+    """Record the job's outcome; False (and the error logged) if the ledger write failed."""
     entry = run.entry(
         None, status, started_at=started, seconds=time.monotonic() - t0, message=message[:2000]
     )
@@ -181,3 +186,5 @@ def _record(run: JobRun, status: str, started: datetime, t0: float, message: str
         run.record([entry])
     except Exception:  # the ledger itself may be what broke; the log still has the error
         log.exception("could not record %s of %s in %s", status, run.job, tables.RUN_LEDGER)
+        return False
+    return True

@@ -62,7 +62,11 @@ def test_missing_tables_are_skipped_not_passed():
     )
     none = K.entity_checks(dataclasses.replace(BALANCED, bronze=None))
     assert [c.status for c in none] == [K.SKIPPED]
-    assert "0 ok, 0 gap(s), 1 skipped" in K.render(none, lake="/lake", as_of="x")
+    text = K.render(none, lake="/lake", as_of="x")
+    assert "0 ok, 0 gap(s), 1 skipped" in text and "NOTHING CHECKED" in text
+    # Nothing checked is not a pass: its own exit status; one ok check among skips is.
+    assert K.exit_code(none) == K.NOTHING_CHECKED != 0
+    assert K.exit_code(truncated) == 0 and K.exit_code([]) == K.NOTHING_CHECKED
 
 
 def test_one_row_each_names_missing_duplicated_and_orphans():

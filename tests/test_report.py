@@ -270,7 +270,8 @@ def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
     # Keyphrases without their counts (a broken writer): that panel fails, alone.
     broken = spark.createDataFrame([("product", AS_OF)], f"{C.LEVEL} string, {C.WEEK_START} date")
     broken.write.format("delta").save(KEYPHRASE_WEEKLY.path(lake))
-    assert report.main(["--lake", lake, "--as-of", str(AS_OF)]) == 0
+    # The page is written with the failed panel marked, and the job fails (exit 2).
+    assert report.main(["--lake", lake, "--as-of", str(AS_OF)]) == 2
     page = Path(report_path(lake, AS_OF)).read_text()
     sections = _sections(page)
     missing = {k for k, tag in sections.items() if 'data-missing="true"' in tag}
@@ -282,8 +283,9 @@ def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
         assert f"insight run {job} --lake {lake} --as-of {AS_OF}" in page
     assert 'id="chart-rfm"' in page and 'id="chart-segment-size"' in page
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where("job = 'report'").collect()
-    written = [r for r in ledger if r["status"] == "ok"]
-    assert len(written) == 1 and report_path(lake, AS_OF) in written[0]["message"]
+    assert [r["status"] for r in ledger] == ["failed"]
+    written = ledger
+    assert report_path(lake, AS_OF) in written[0]["message"]
     assert "2 of 9 panels with data" in written[0]["message"]
     assert "FAILED (see the log): What customers praise" in written[0]["message"]
 

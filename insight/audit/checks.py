@@ -157,8 +157,14 @@ def one_row_each(
     )
 
 
+NOTHING_CHECKED = 3  # exit status: every check was skipped, so nothing is proven
+
+
 def exit_code(checks: Sequence[Check]) -> int:
-    return 1 if any(c.status == GAP for c in checks) else 0
+    """1 if a check found a gap, NOTHING_CHECKED if none could run, else 0."""
+    if any(c.status == GAP for c in checks):
+        return 1
+    return 0 if any(c.status == OK for c in checks) else NOTHING_CHECKED
 
 
 def render(checks: Sequence[Check], *, lake: str, as_of: object) -> str:
@@ -174,6 +180,9 @@ def render(checks: Sequence[Check], *, lake: str, as_of: object) -> str:
     counts = {s: sum(c.status == s for c in checks) for s in (OK, GAP, SKIPPED)}
     lines.append("")
     lines.append(f"{counts[OK]} ok, {counts[GAP]} gap(s), {counts[SKIPPED]} skipped")
+    if not counts[OK] and not counts[GAP]:
+        lines.append("NOTHING CHECKED: every check was skipped (no table it needs exists yet); "
+                     "this lake is not shown to balance")  # fmt: skip
     for c in gaps:
         lines.append(f"GAP {c.name}: expected {c.expected}, found {c.actual} ({c.detail}); {c.fix}")
     return "\n".join(lines)

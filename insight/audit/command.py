@@ -20,7 +20,8 @@ agrees with the rows routed to quarantine; every DAG job is done for the as_of.
 
 Prints one line per check (ok, GAP or skipped: a table not produced yet is a skip, never a
 pass). Exit status: 0 all balance, 1 a gap (each named, with what to run), 2 bad input (no
-ledger, an as_of with no run, unknown env or config key)."""
+ledger, an as_of with no run, unknown env or config key), 3 nothing checked (every check
+skipped: the lake is not shown to balance)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

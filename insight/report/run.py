@@ -27,6 +27,7 @@ from insight import landing as L
 from insight import tables
 from insight.clv.schemas import CLV_12M, CUSTOMER_CLV, P_ALIVE
 from insight.config import Config
+from insight.errors import InsightError
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.nlp.schemas import KEYPHRASE_WEEKLY, PRODUCT_SENTIMENT_DAILY, SENTIMENT_ALERTS
@@ -148,7 +149,11 @@ def report_all(run: JobRun) -> None:
                f"{len(panels)} panels with data"
                + (f"; no data yet: {', '.join(empty)}" if empty else "")
                + (f"; FAILED (see the log): {', '.join(failed)}" if failed else ""))  # fmt: skip
-    (log.error if failed else log.info)("report: %s (%d KiB)", message, len(text.encode()) // 1024)
+    if failed:
+        # The page is written (failed panels marked), but a report missing panels it should
+        # have is not a success: the job fails with what broke, the DAG and ledger say so.
+        raise InsightError(f"{message} ({len(text.encode()) // 1024} KiB)")
+    log.info("report: %s (%d KiB)", message, len(text.encode()) // 1024)
     run.record([run.entry(None, OK, started_at=started, seconds=time.monotonic() - t0,
                           message=message)])  # fmt: skip
 
