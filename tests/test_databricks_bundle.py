@@ -13,6 +13,8 @@ import copy
 import importlib
 import importlib.metadata
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -703,3 +705,49 @@ def test_checks_report_a_broken_bundle(bundle, mutate, message):
     mutate(broken)
     errors = bundle_errors(broken, "dev")
     assert any(message in e for e in errors), errors
+
+
+# Import name of each heavy package a task may install (PyPI name) or get from its runtime.
+HEAVY = {"spark-nlp": "sparknlp", "vaderSentiment": "vaderSentiment", "petastorm": "petastorm",
+         "tensorflow": "tensorflow", "horovod": "horovod", "torch": "torch"}  # fmt: skip
+# What the GPU ML runtime brings for the propensity task (daily.yml says so next to it).
+GPU_RUNTIME = {"tensorflow", "horovod"}
+
+
+# Importing a blocked package raises ImportError naming it (a finder, not a None in
+# sys.modules: libraries such as scipy look there for packages already imported).
+BLOCKING_PROBE = """
+import importlib.abc, sys
+class Undeclared(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ImportError(f"{{name}} is imported but not declared for this task")
+sys.meta_path.insert(0, Undeclared())
+from insight.cli import main
+sys.exit(main(["run", {job!r}, "--help"]))
+"""
+
+
+def declared(task: dict[str, Any]) -> set[str]:
+    """PyPI packages a task installs, plus what its GPU runtime brings."""
+    pypi = {lib["pypi"]["package"].split("==")[0] for lib in task.get("libraries") or []
+            if "pypi" in lib}  # fmt: skip
+    return pypi | (GPU_RUNTIME if task.get("job_cluster_key") == "gpu" else set())
+
+
+def test_each_task_starts_with_only_the_libraries_it_declares(bundle):
+    """Each task's command (`insight run JOB --help`: the CLI, the job's entry and body
+    imported, no Spark started) with every heavy package it does not declare made
+    unimportable; a leak fails naming the task and the import."""
+    failures = []
+    for job_name, job in resolved_jobs(bundle, "dev").items():
+        for task in job["tasks"]:
+            name, _, _ = split_parameters(task["python_wheel_task"]["parameters"])
+            blocked = sorted(HEAVY[p] for p in HEAVY if p not in declared(task))
+            probe = BLOCKING_PROBE.format(blocked=blocked, job=name)
+            done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                  cwd=ROOT, timeout=300)  # fmt: skip
+            if done.returncode != 0 or "usage: insight run" not in done.stdout:
+                failures.append(f"{job_name}/{task['task_key']} (blocked {blocked}): "
+                                f"{done.stderr.strip().splitlines()[-1:]}")  # fmt: skip
+    assert failures == []
