@@ -27,6 +27,7 @@ log = logging.getLogger("insight")
 
 RAN = "ran"
 SKIPPED_DONE = "skipped (done)"
+SKIPPED_WORK = "skipped"  # ran, but could not build its table (too little data for the as_of)
 
 
 class TaskFailed(InsightError):
@@ -40,8 +41,9 @@ class TaskFailed(InsightError):
 @dataclass(frozen=True)
 class TaskResult:
     name: str
-    status: str  # RAN or SKIPPED_DONE
+    status: str  # RAN, SKIPPED_DONE or SKIPPED_WORK
     seconds: float
+    why: tuple[str, ...] = ()  # SKIPPED_WORK: "<table>: <reason>" per table not built
 
 
 def done_tasks(spark: SparkSession, lake: str, as_of: date) -> set[str]:
@@ -84,8 +86,9 @@ def run_tasks(
             continue
         progress(f"{step}  running: {task.summary}")
         t0 = time.monotonic()
+        task_run = run.for_job(task.name)
         with log_context(job=task.name):
-            rc = execute(run.for_job(task.name), steps[task.name])
+            rc = execute(task_run, steps[task.name])
         seconds = time.monotonic() - t0
         if rc != 0:
             progress(f"{step}  FAILED after {seconds:.1f}s")
@@ -95,9 +98,13 @@ def run_tasks(
                 f"are skipped and the DAG resumes at {task.name}",
                 rc,
             )
+        ran.add(task.name)
+        if task_run.skipped:
+            progress(f"{step}  SKIPPED after {seconds:.1f}s: {'; '.join(task_run.skipped)}")
+            results.append(TaskResult(task.name, SKIPPED_WORK, seconds, tuple(task_run.skipped)))
+            continue
         progress(f"{step}  done in {seconds:.1f}s")
         results.append(TaskResult(task.name, RAN, seconds))
-        ran.add(task.name)
     return results
 
 
@@ -114,11 +121,17 @@ def summary(run: JobRun, results: Sequence[TaskResult], report: str | None) -> s
     from insight.models import registry
 
     ran = [r for r in results if r.status == RAN]
+    skipped = [r for r in results if r.status == SKIPPED_WORK]
+    done_before = len(results) - len(ran) - len(skipped)
+    spent = sum(r.seconds for r in results)
     lines = [
         f"\nDAG run {run.run_id} for as_of {run.as_of}: {len(ran)} of {len(results)} tasks ran, "
-        f"{len(results) - len(ran)} skipped as done, {sum(r.seconds for r in ran):.1f}s",
+        f"{done_before} skipped as done"
+        + (f", {len(skipped)} SKIPPED their work" if skipped else "")
+        + f", {spent:.1f}s",
     ]
-    lines += [f"  {r.name:<12} {r.status:<15} {r.seconds:>8.1f}s" for r in results]
+    lines += [f"  {r.name:<12} {r.status:<15} {r.seconds:>8.1f}s  {'; '.join(r.why)}".rstrip()
+              for r in results]  # fmt: skip
     found = tables.summarise(run.spark, run.lake)
     lines.append(f"\nTables in {run.lake}:")
     lines += [

@@ -23,7 +23,7 @@ from pyspark.sql import SparkSession
 from insight import tables
 from insight.config import Config, add_common_args, load_config
 from insight.errors import InsightError
-from insight.ops.ledger import DONE, FAILED, LedgerEntry, ledger_frame, versions
+from insight.ops.ledger import DONE, FAILED, SKIPPED, LedgerEntry, ledger_frame, versions
 from insight.ops.logs import StageProgress, log_context, setup_logging
 from insight.pii import load_salt
 from insight.spark import build_spark
@@ -59,6 +59,8 @@ class JobRun:
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: datetime = field(default_factory=lambda: utc_now())
     flags: dict[str, Any] = field(default_factory=dict)  # job-specific flags, e.g. retrain
+    # "<table>: <why>" for each table this job recorded as skipped (could not do its work).
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def lake(self) -> str:
@@ -74,7 +76,7 @@ class JobRun:
 
     def for_job(self, job: str) -> JobRun:
         """The same run (id, session, as_of) acting as another job of the DAG."""
-        return dataclasses.replace(self, job=job)
+        return dataclasses.replace(self, job=job, skipped=[])
 
     def entry(
         self,
@@ -116,6 +118,7 @@ class JobRun:
         if entries:
             frame = ledger_frame(self.spark, list(entries))
             tables.append(frame, tables.RUN_LEDGER, self.lake, txn=txn)
+            self.skipped += [f"{e.table_name}: {e.message}" for e in entries if e.status == SKIPPED]
 
 
 def run_job(

@@ -1,7 +1,9 @@
 """Run the DAG for one as_of: ingest -> clean -> nlp -> features -> segment, clv ->
 recommend -> propensity -> profile -> report (insight/dag.py). Tasks already done for the
 as_of (per ops.run_ledger) are skipped, so after a failure the same command resumes where
-it stopped; --force runs them again. --only / --from pick tasks. Prints a progress line
+it stopped; --force runs them again. --only / --from pick tasks. A task that could not
+build its table (too little data for the as_of) is shown as skipped with the reason, and
+the run then exits 2 unless --allow-skips. Prints a progress line
 per task and a summary: rows per table, quarantined rows, models serving, the report.
 """
 
@@ -26,6 +28,11 @@ def add_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="run tasks even when done for this as_of"
     )
+    parser.add_argument(
+        "--allow-skips", action="store_true",
+        help="exit 0 even when a task could not build its table (e.g. too little history "
+        "before --as-of); without it such a run fails after the summary",
+    )  # fmt: skip
 
 
 def _task_list(text: str) -> list[str]:
@@ -45,6 +52,14 @@ def run_all(run: JobRun) -> None:
         raise InsightError(str(exc)) from None
     results = pipeline.run_tasks(run, DAG, selected, force=bool(run.flags.get("force")))
     print(pipeline.summary(run, results, report_of(run)))
+    skipped = [r for r in results if r.status == pipeline.SKIPPED_WORK]
+    if skipped and not run.flags.get("allow_skips"):
+        why = "; ".join(f"{r.name} ({'; '.join(r.why)})" for r in skipped)
+        raise InsightError(
+            f"{len(skipped)} task(s) could not build their tables for as_of {run.as_of}: {why}. "
+            "Check --as-of against the lake's history (a generated lake ends on its "
+            "--end-date), or pass --allow-skips to accept it"
+        )
 
 
 def report_of(run: JobRun) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pyspark.sql import functions as F
@@ -111,7 +112,7 @@ def test_too_few_customers_is_an_error(spark):
         fit(df, k_values=(5, 6))
 
 
-def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake):
+def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake, capsys):
     from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
     from jobs import segment as segment_job
 
@@ -131,6 +132,23 @@ def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake):
     )
     assert last["status"] == "skipped" and "too few" in last["message"]
     assert not tables.exists(spark, S.CUSTOMER_SEGMENTS, lake)
+
+    # In a DAG run the skip is shown as one, with its reason, and fails the run unless
+    # --allow-skips; the report says it was skipped and why (not "run segment").
+    from insight.report.run import report_path
+    from jobs import all as run_all
+    from jobs import report
+
+    dag = ["--lake", lake, "--as-of", "2025-12-31", "--only", "segment", "--force"]
+    assert run_all.main(dag) == 2
+    out = capsys.readouterr().out
+    assert "[1/1] segment  SKIPPED after" in out and "too few" in out
+    assert "0 of 1 tasks ran, 0 skipped as done, 1 SKIPPED their work" in out
+    assert run_all.main([*dag, "--allow-skips"]) == 0
+    assert report.main(["--lake", lake, "--as-of", "2025-12-31"]) == 0
+    page = Path(report_path(lake, date(2025, 12, 31))).read_text()
+    assert "Skipped: <code>insight run segment</code> ran for 2025-12-31 but could not " in page
+    assert "too few to cluster" in page and "No data yet: gold.customer_segments" not in page
 
 
 def profile(cid, n, *, rec=0.0, freq=0.0, mon=0.0, buyers=1.0):

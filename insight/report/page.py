@@ -48,6 +48,16 @@ def no_data(key: str, title: str, tables: Sequence[str], job: str, *, lake: str,
     )  # fmt: skip
 
 
+def skipped(key: str, title: str, tables: Sequence[str], job: str, *, as_of: date,
+            why: str) -> Panel:  # fmt: skip
+    """A panel saying the job ran for this as_of but could not build its table, and why."""
+    return Panel(
+        key=key, title=title, sources=tuple(tables),
+        missing=f"Skipped: `insight run {job}` ran for {as_of} but could not build "
+        f"{', '.join(tables)}: {why}",
+    )  # fmt: skip
+
+
 Format = Callable[[object], str]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight import landing as L
@@ -31,7 +32,7 @@ from insight.errors import InsightError
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.nlp.schemas import KEYPHRASE_WEEKLY, PRODUCT_SENTIMENT_DAILY, SENTIMENT_ALERTS
-from insight.ops.ledger import LEDGER_SCHEMA, OK
+from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.propensity.dataset import TARGETS
 from insight.propensity.schemas import CUSTOMER_SCORES
 from insight.recommend.schemas import RECOMMENDATIONS
@@ -112,8 +113,24 @@ class Context:
 
     def no_data(self, key: str, title: str, table: tables.Table, job: str,
                 why: str = "not built yet") -> Panel:  # fmt: skip
+        skipped = self.skip_reason(job)
+        if skipped is not None:  # it ran: "run it" would be the wrong advice
+            return P.skipped(key, title, [table.qualified], job, as_of=self.as_of, why=skipped)
         return P.no_data(key, title, [table.qualified], job, lake=self.lake, as_of=self.as_of,
                          why=why)  # fmt: skip
+
+    def skip_reason(self, job: str) -> str | None:
+        """Why `job` could not build its table for this as_of, if its latest table entry in
+        ops.run_ledger is `skipped`."""
+        ledger = self.table(tables.RUN_LEDGER)
+        if ledger is None:
+            return None
+        latest = (
+            ledger.where((F.col("job") == job) & (F.col(C.AS_OF) == F.lit(self.as_of))
+                         & F.col("table_name").isNotNull())
+            .orderBy(F.desc("finished_at")).select("status", "message").first()
+        )  # fmt: skip
+        return latest["message"] if latest and latest["status"] == SKIPPED else None
 
 
 def build_report(
