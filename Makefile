@@ -64,7 +64,7 @@ $(STAMP): setup.py constraints.txt
 
 demo: $(STAMP)
 	@test -d $(DEMO_LAKE)/landing || $(BIN)/insight generate --lake $(DEMO_LAKE) \
-		--customers $(DEMO_CUSTOMERS) --seed 7
+		--customers $(DEMO_CUSTOMERS) --seed 7 --end-date $(DEMO_AS_OF)
 	$(BIN)/insight run all --env local --lake $(DEMO_LAKE) --as-of $(DEMO_AS_OF)
 
 clean-demo:

@@ -7,7 +7,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 from insight import __version__, dag
 from insight.audit import command as audit_command
@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--end-date",
         type=date.fromisoformat,
         default=None,
-        help="last day of history, YYYY-MM-DD (default: the generator's fixed end date)",
+        help="last day of history, YYYY-MM-DD (default: yesterday, UTC: a live shop, so "
+        "`insight run all` without --as-of has today's data to work on; pin it to make "
+        "a lake reproducible)",
     )
     gen.add_argument(
         "--review-factor",
@@ -143,9 +145,14 @@ def _submit_args(env: str) -> int:
     return 0
 
 
+def yesterday_utc() -> date:
+    """The last complete day, UTC: where a live shop's history ends."""
+    return datetime.now(UTC).date() - timedelta(days=1)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from insight.config import ConfigError, load_config
-    from insight.generate import DEFAULT_END_DATE, generate_lake
+    from insight.generate import generate_lake
     from insight.ops.logs import setup_logging
 
     setup_logging()
@@ -164,7 +171,7 @@ def _generate(args: argparse.Namespace) -> int:
             seed=args.seed,
             days=args.days,
             dirty_rate=args.dirty_rate,
-            end_date=args.end_date or DEFAULT_END_DATE,
+            end_date=args.end_date or yesterday_utc(),
             workers=args.workers,
             review_factor=args.review_factor,
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -132,5 +134,9 @@ def test_generate_writes_a_lake_and_refuses_to_mix_two(tmp_path, capsys, caplog)
     assert main([*argv, "--days", "30", "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert f"Landing zone: {tmp_path}/landing" in out and "events" in out
+    # A live shop: without --end-date its history ends yesterday (UTC), so `run all`
+    # without --as-of (today) has data to work on.
+    manifest = json.loads((tmp_path / "truth" / "manifest.json").read_text())
+    assert manifest["end_date"] == str(datetime.now(UTC).date() - timedelta(days=1))
     assert main([*argv, "--workers", "1"]) == 2
     assert str(tmp_path / "landing") in caplog.text
