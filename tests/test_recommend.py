@@ -332,9 +332,24 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
                                   f"tags.mlflow.parentRunId = '{served.run_id}'")  # fmt: skip
     assert len(children) == 1
 
-    # Scoring again with the champion writes the same recommendations.
+    # Scoring again with the champion writes the same recommendations. The factor dot
+    # products are summed in whatever order the tasks finish, so a score rounded to 6
+    # decimals can move in its last digit (seen once in 339 tests: 0.81447 vs 0.814471).
     assert job.main([*args, "--score-only"]) == 0
-    assert sorted(recommendations(spark, lake).collect()) == sorted(rows)
+    floats = (topn.SCORE, topn.BECAUSE_SIMILARITY)
+
+    def by_rank(found):
+        return {(x[C.CUSTOMER_KEY], x[topn.RANK]): x.asDict() for x in found}
+
+    again, before = by_rank(recommendations(spark, lake).collect()), by_rank(rows)
+    assert set(again) == set(before)
+    for k, row in before.items():
+        assert {**again[k], **dict.fromkeys(floats)} == {**row, **dict.fromkeys(floats)}, k
+        for f in floats:
+            if row[f] is None:
+                assert again[k][f] is None, k
+            else:
+                assert again[k][f] == pytest.approx(row[f], abs=2e-6), k
 
     # A clearly worse candidate is registered but refused by the gate: version 1 serves on.
     worse = ("--conf", "recommend.grid={rank: [1], reg_param: [1000.0], alpha: [0.01]}",
