@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -113,24 +114,26 @@ class Context:
 
     def no_data(self, key: str, title: str, table: tables.Table, job: str,
                 why: str = "not built yet") -> Panel:  # fmt: skip
-        skipped = self.skip_reason(job)
+        skipped = self.skip_reasons.get(job)
         if skipped is not None:  # it ran: "run it" would be the wrong advice
             return P.skipped(key, title, [table.qualified], job, as_of=self.as_of, why=skipped)
         return P.no_data(key, title, [table.qualified], job, lake=self.lake, as_of=self.as_of,
                          why=why)  # fmt: skip
 
-    def skip_reason(self, job: str) -> str | None:
-        """Why `job` could not build its table for this as_of, if its latest table entry in
-        ops.run_ledger is `skipped`."""
+    @cached_property
+    def skip_reasons(self) -> dict[str, str]:
+        """job -> why it could not build its table for this as_of, for each job whose latest
+        table entry in ops.run_ledger is `skipped` (one ledger read for all panels)."""
         ledger = self.table(tables.RUN_LEDGER)
         if ledger is None:
-            return None
+            return {}
         latest = (
-            ledger.where((F.col("job") == job) & (F.col(C.AS_OF) == F.lit(self.as_of))
-                         & F.col("table_name").isNotNull())
-            .orderBy(F.desc("finished_at")).select("status", "message").first()
-        )  # fmt: skip
-        return latest["message"] if latest and latest["status"] == SKIPPED else None
+            ledger.where((F.col(C.AS_OF) == F.lit(self.as_of)) & F.col("table_name").isNotNull())
+            .groupBy("job")
+            .agg(F.max_by(F.struct("status", "message"), "finished_at").alias("last"))
+            .collect()
+        )
+        return {r["job"]: r["last"]["message"] for r in latest if r["last"]["status"] == SKIPPED}
 
 
 def build_report(
