@@ -18,10 +18,11 @@ TEST_OVERRIDES = (
     "spark.master=local[2]",
     "spark.shuffle_partitions=2",
     "spark.ui_enabled=false",
-    # One driver JVM runs ~280 tests: with 2g its old generation filled up by the propensity
-    # tests and it spent most of its time in full GC (CI timed out). Also keep less history
-    # of finished jobs, stages and tasks: nobody looks at a UI here.
-    "spark.driver_memory=6g",
+    # Each of the two pytest workers' driver JVMs runs ~170 tests: with 2g its old
+    # generation filled up by the propensity tests and it spent most of its time in full GC
+    # (CI timed out); two of 4g leave the 24 GiB machine room for the jobs' subprocesses.
+    # Also keep less history of finished jobs, stages and tasks: nobody looks at a UI here.
+    "spark.driver_memory=4g",
     "spark.log_level=ERROR",
     "spark.extra={spark.default.parallelism: '2', spark.ui.retainedJobs: '50',"
     " spark.ui.retainedStages: '50', spark.ui.retainedTasks: '1000',"
@@ -55,11 +56,28 @@ def needs_jvm(item: pytest.Item) -> bool:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+# -- two pytest workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject.toml) ---------
+
+# A module's tests run on one worker, so its module fixtures (a cluster, a lake) are built
+# once. Every module that reads one of these session lakes joins that lake's group: the
+# lake costs minutes to build and must be built by one worker only.
+SHARED_LAKES = ("dag_lake", "cleaned_lake")
+
+
+def worker_group(item: pytest.Item, module_fixtures: set[str]) -> str:
+    """The xdist group of a test: the shared lake its module reads, else its module."""
+    return next((lake for lake in SHARED_LAKES if lake in module_fixtures), item.path.name)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker, and before xdist reads
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:  # the group marks
+    per_module: dict[Path, set[str]] = {}
+    for item in items:
+        per_module.setdefault(item.path, set()).update(getattr(item, "fixturenames", ()))
     for item in items:
         if needs_jvm(item):
             item.add_marker(pytest.mark.jvm)
+        item.add_marker(pytest.mark.xdist_group(worker_group(item, per_module[item.path])))
 
 
 # -- hypothesis profiles (HYPOTHESIS_PROFILE; see tests/test_fuzz.py) ---------------------
