@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
-from insight import __version__, dag
+from insight import __version__, dag, storage
 from insight.audit import command as audit_command
 from insight.erase import command as erase_command
 
@@ -161,7 +161,7 @@ def _generate(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         log.error("generate: %s", exc)
         return 2
-    if "://" in lake or lake.startswith("dbfs:"):
+    if not storage.is_local(lake):
         log.error("generate: writes to a local folder; %s is not one (use --lake DIR)", lake)
         return 2
     try:

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from insight import storage
 from insight.errors import InsightError
 from insight.landing import PRODUCT_EVENT_TYPES
 from insight.shipped import shipped_dir
@@ -378,7 +379,7 @@ def load_config(
 def _normalise_lake(lake: str) -> str:
     if not lake:
         raise ConfigError("lake: a lake folder or URI is required (--lake DIR)")
-    if "://" in lake or lake.startswith("dbfs:"):
+    if not storage.is_local(lake):
         return lake.rstrip("/")
     return str(Path(lake).expanduser().resolve())
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
+from insight import storage
 from insight.config import Config
 from insight.errors import InsightError
 
@@ -30,6 +31,12 @@ MASTER_CONNECT_TIMEOUT_S = 5.0
 def catalog_dir(lake: str) -> Path:
     """Where the local catalog (Derby metastore + warehouse) lives: inside the lake."""
     return Path(lake) / "_catalog"
+
+
+def has_local_catalog(cfg: Config) -> bool:
+    """`spark.local_catalog`, on a lake folder: Derby cannot keep a metastore in an object
+    store, so a lake at a URI runs with the session's in-memory catalog (tables by path)."""
+    return cfg.spark.local_catalog and storage.is_local(cfg.lake)
 
 
 def jar_cache() -> Path:
@@ -117,7 +124,7 @@ def spark_settings(cfg: Config, jars: list[str] | None = None) -> dict[str, str]
         settings["spark.jars.excludes"] = ",".join(s.excludes)
     if jars:
         settings["spark.jars"] = ",".join(jars)
-    if s.local_catalog:
+    if has_local_catalog(cfg):
         home = catalog_dir(cfg.lake)
         metastore = home / "metastore_db"
         settings |= {
@@ -144,7 +151,7 @@ def build_spark(cfg: Config) -> SparkSession:
         return active
     submitted = submitted_conf()
     check_master_reachable(cfg.spark.master or (submitted or {}).get("spark.master"))
-    if cfg.spark.local_catalog:
+    if has_local_catalog(cfg):
         catalog_dir(cfg.lake).mkdir(parents=True, exist_ok=True)
     if (cfg.spark.master or "").startswith("local"):
         # Python workers run on this machine: the same interpreter (and packages) as the
@@ -158,7 +165,7 @@ def build_spark(cfg: Config) -> SparkSession:
     builder = SparkSession.builder
     for key, value in settings.items():
         builder = builder.config(key, value)
-    if cfg.spark.local_catalog:
+    if has_local_catalog(cfg):
         builder = builder.enableHiveSupport()
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(cfg.spark.log_level)

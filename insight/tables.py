@@ -23,6 +23,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.types import StructType
 
+from insight import storage
+
 log = logging.getLogger(__name__)
 
 LAYERS = ("bronze", "silver", "gold", "quarantine", "ops")
@@ -308,17 +310,20 @@ def _last_commit_rows(target: DeltaTable) -> int:
     return int(last["operationMetrics"].get("numOutputRows", 0))
 
 
-def summarise(spark: SparkSession, lake: str) -> list[tuple[Table, int]]:
-    """Every Delta table of the lake (local lakes only) with its row count."""
-    from pathlib import Path
-
+def lake_tables(spark: SparkSession, lake: str) -> list[Table]:
+    """Every Delta table of the lake (a folder with a `_delta_log`), layer by layer, local
+    or on any file system Hadoop reaches (s3a://, abfss://, hdfs://, dbfs:/)."""
     found = []
     for layer in LAYERS:
-        folder = Path(lake) / layer
-        if not folder.is_dir():
-            continue
-        for child in sorted(folder.iterdir()):
-            table = Table(layer, child.name)
-            if (child / "_delta_log").is_dir():
-                found.append((table, read(spark, table, lake).count()))
+        folder = storage.join(lake, layer)
+        found += [
+            Table(layer, name)
+            for name, is_folder in storage.children(spark, folder)
+            if is_folder and storage.is_dir(spark, storage.join(folder, name, "_delta_log"))
+        ]
     return found
+
+
+def summarise(spark: SparkSession, lake: str) -> list[tuple[Table, int]]:
+    """Every Delta table of the lake with its row count."""
+    return [(table, read(spark, table, lake).count()) for table in lake_tables(spark, lake)]

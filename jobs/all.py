@@ -64,7 +64,8 @@ def run_all(run: JobRun) -> None:
 
 def report_of(run: JobRun) -> str | None:
     """The as_of's report, if this lake has one (local lakes; others: the path it would be)."""
-    from insight.report.run import is_local, report_path
+    from insight.report.run import report_path
+    from insight.storage import is_local
 
     path = report_path(run.lake, run.as_of)
     return path if not is_local(path) or Path(path).is_file() else None

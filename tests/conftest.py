@@ -44,6 +44,7 @@ JVM_TESTS = {
     "test_cluster.py::test_unreachable_master_fails_fast_naming_it",
     "test_crash.py",
     "test_nlp_job.py::test_nlp_before_clean_names_the_missing_table",
+    "test_object_store.py",
     "test_pii.py::test_salt_absent_from_event_log_spark_ui_and_logs",
     "test_rules.py::test_shipped_suites_load_and_every_row_rule_can_route",
 }

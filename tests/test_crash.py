@@ -16,7 +16,6 @@ import pytest
 from lakes import content_hashes
 
 from insight import tables
-from insight.erase.run import lake_tables
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -57,7 +56,9 @@ def kill_while_writing(job: str, lake: str, marker: str, *extra: str) -> str:
 
 def all_readable(spark, lake: str) -> dict[str, int]:
     """Row count of every table at its current (last committed) version."""
-    return {t.qualified: tables.read(spark, t, lake).count() for t in lake_tables(lake)}
+    return {
+        t.qualified: tables.read(spark, t, lake).count() for t in tables.lake_tables(spark, lake)
+    }
 
 
 def test_sigkill_mid_write_then_rerun_equals_an_uninterrupted_run(spark, dag_lake, tmp_path):

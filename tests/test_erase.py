@@ -24,7 +24,7 @@ from insight.audit import checks as K
 from insight.audit.run import audit
 from insight.erase import match
 from insight.erase import schemas as ES
-from insight.erase.run import erase_customers, lake_tables
+from insight.erase.run import erase_customers
 from insight.errors import InsightError
 from jobs import clean, ingest
 
@@ -121,7 +121,9 @@ def erased(spark, dag_lake, tmp_path_factory) -> Erased:
     salt = os.environ["INSIGHT_PII_SALT"].encode()
     ids = _pick(spark, lake)
     people = [person(lake, i, salt) for i in ids]
-    before = {t.qualified: tables.read(spark, t, lake).count() for t in lake_tables(lake)}
+    before = {
+        t.qualified: tables.read(spark, t, lake).count() for t in tables.lake_tables(spark, lake)
+    }
     capture = Capture()
     logging.getLogger("insight").addHandler(capture)
     try:
@@ -223,7 +225,7 @@ def _scan(text: str, person: Person, *, key: bool = True) -> list[str]:
 @whole_lake
 def test_no_trace_in_any_table_current_version(spark, erased):
     leaks = []
-    for t in lake_tables(erased.lake):
+    for t in tables.lake_tables(spark, erased.lake):
         df = tables.read(spark, t, erased.lake)
         blob = "\n".join(r[0] for r in df.select(F.to_json(F.struct(*df.columns))).collect())
         by_design = t in (ES.ERASURES, ES.SUPPRESSED)  # hold the key, nothing else

@@ -15,7 +15,6 @@ from pyspark.sql import types as T
 from insight import cli, tables
 from insight import landing as L
 from insight.config import ENVS, ConfigError, load_config
-from insight.erase.run import lake_tables
 
 pytestmark = pytest.mark.integration
 
@@ -66,7 +65,7 @@ def test_no_pii_in_any_silver_gold_quarantine_or_ops_table(spark, dag_lake):
     pii = raw_pii(dag_lake)
     assert len(pii) > 1000  # 300 customers: emails, phones, names, streets
     leaks, scanned = [], []
-    for t in lake_tables(dag_lake):
+    for t in tables.lake_tables(spark, dag_lake):
         if t.layer == "bronze":
             continue  # the only place raw PII may live
         df = tables.read(spark, t, dag_lake)

@@ -21,8 +21,9 @@ from insight import tables
 from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
 from insight.nlp.schemas import KEYPHRASE_WEEKLY
 from insight.report import charts, summaries
-from insight.report.run import read_text, report_path, write_text
+from insight.report.run import report_path
 from insight.segment.schemas import CUSTOMER_SEGMENTS, CUSTOMER_SEGMENTS_SCHEMA
+from insight.storage import read_text, write_text
 
 AS_OF = date(2025, 12, 31)
 LATER = date(2026, 1, 31)  # rows after the report's as_of: must be ignored

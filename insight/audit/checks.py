@@ -41,7 +41,7 @@ class EntityFigures:
     """
 
     entity: str
-    landing: int | None  # lines in landing files minus CSV headers; None: not countable
+    landing: int  # lines in landing files minus CSV headers
     bronze: int | None  # None: no bronze table yet
     ingest_in: int
     ingest_written: int
@@ -65,19 +65,16 @@ def entity_checks(f: EntityFigures) -> list[Check]:
     if f.bronze is None:
         return [skipped(f"{e}: landing = bronze", f"no bronze.{e} yet (run ingest)")]
     suppressed = f.ingest_in - f.ingest_written
-    if f.landing is None:
-        out.append(skipped(f"{e}: landing = bronze", "landing is not a local folder"))
-    else:
-        out.append(
-            balance(
-                f"{e}: landing = bronze",
-                f.landing,
-                f.bronze + suppressed + f.erased_bronze,
-                detail=f"landing {f.landing}; bronze {f.bronze} + dropped as suppressed "
-                f"{suppressed} + erased {f.erased_bronze}",
-                fix="insight run ingest (new landing files not ingested yet?)",
-            )
+    out.append(
+        balance(
+            f"{e}: landing = bronze",
+            f.landing,
+            f.bronze + suppressed + f.erased_bronze,
+            detail=f"landing {f.landing}; bronze {f.bronze} + dropped as suppressed "
+            f"{suppressed} + erased {f.erased_bronze}",
+            fix="insight run ingest (new landing files not ingested yet?)",
         )
+    )
     out.append(
         balance(
             f"{e}: ingest ledger = bronze",

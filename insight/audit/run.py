@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import dag, tables
+from insight import dag, storage, tables
 from insight import landing as L
 from insight.audit import checks as K
 from insight.erase import schemas as ES
@@ -24,19 +23,18 @@ from insight.profile.build import CUSTOMER_PROFILE
 log = logging.getLogger(__name__)
 
 
-def landing_records(lake: str, entity: str) -> int | None:
-    """Records in landing/<entity>: lines of the files ingest reads, minus CSV headers."""
-    if "://" in lake or lake.startswith("dbfs:"):
-        return None
-    folder = Path(lake) / "landing" / entity
-    if not folder.is_dir():
-        return 0
+def landing_records(spark: SparkSession, lake: str, entity: str) -> int:
+    """Records in landing/<entity>: lines of the files ingest reads, minus CSV headers (on
+    a local folder or any file system the session reaches)."""
+    folder = storage.join(lake, "landing", entity)
     header = L.CSV_HEADER.get(entity, "").encode()
     n = 0
-    for f in folder.glob(f"*{L.FILE_SUFFIX[entity]}"):
-        if f.name.startswith((".", "_")):  # Spark's file source skips hidden files
+    for name, is_folder in storage.children(spark, folder):
+        # Spark's file source skips hidden files, and reads only the entity's suffix here.
+        if is_folder or name.startswith((".", "_")) or not name.endswith(L.FILE_SUFFIX[entity]):
             continue
-        lines = f.read_bytes().splitlines()  # \n, \r\n and \r, as Hadoop's line reader
+        # bytes.splitlines: \n, \r\n and \r, as Hadoop's line reader
+        lines = storage.read_bytes(spark, storage.join(folder, name)).splitlines()
         n += len(lines) - (sum(x.strip() == header for x in lines) if header else 0)
     return n
 
@@ -117,7 +115,7 @@ def entity_figures(
         out.append(
             K.EntityFigures(
                 entity=e,
-                landing=landing_records(lake, e),
+                landing=landing_records(spark, lake, e),
                 bronze=_count(spark, b, lake),
                 ingest_in=int(ing["i"]) if ing else 0,
                 ingest_written=int(ing["w"]) if ing else 0,
@@ -204,10 +202,8 @@ def gold_checks(spark: SparkSession, lake: str, as_of: date) -> list[K.Check]:
 
 def keyed_tables(spark: SparkSession, lake: str) -> list[tuple[tables.Table, DataFrame]]:
     """Silver and gold tables with a customer_key column."""
-    from insight.erase.run import lake_tables
-
     found = []
-    for t in lake_tables(lake):
+    for t in tables.lake_tables(spark, lake):
         if t.layer in ("silver", "gold"):
             df = tables.read(spark, t, lake)
             if C.CUSTOMER_KEY in df.columns:
@@ -219,7 +215,7 @@ def privacy_checks(spark: SparkSession, lake: str) -> list[K.Check]:
     """Erased customers are gone from silver and gold; GX agrees with the routed rows."""
     out = []
     name = "erased customers absent from every silver and gold table"
-    if not tables.exists(spark, ES.SUPPRESSED, lake) or "://" in lake:
+    if not tables.exists(spark, ES.SUPPRESSED, lake):
         out.append(K.skipped(name, "no erasure recorded"))
     else:
         keys = F.broadcast(tables.read(spark, ES.SUPPRESSED, lake).select(C.CUSTOMER_KEY))

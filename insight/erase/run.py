@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
@@ -58,22 +57,6 @@ class Erasure:
         return sorted({t for per in self.removed.values() for t in per})
 
 
-def lake_tables(lake: str) -> list[tables.Table]:
-    """Every Delta table of a local lake, layer by layer."""
-    if "://" in lake or lake.startswith("dbfs:"):
-        raise InsightError(f"erase lists tables of a local lake folder; {lake} is not one")
-    found = []
-    for layer in tables.LAYERS:
-        folder = Path(lake) / layer
-        if folder.is_dir():
-            found += [
-                tables.Table(layer, child.name)
-                for child in sorted(folder.iterdir())
-                if (child / "_delta_log").is_dir()
-            ]
-    return found
-
-
 def targets_frame(spark: SparkSession, ids: Sequence[str], salt: bytes) -> DataFrame:
     rows = [(match.customer_key(i, salt), match.id_pattern(i)) for i in ids]
     return spark.createDataFrame(rows, f"{match.KEY} string, {match.PATTERN} string")
@@ -84,11 +67,13 @@ def erase_customers(
 ) -> Erasure:
     """Remove the customers with these source ids from every table of `lake`.
 
+    Works on any lake Delta reads: a folder, or a URI (s3a://, abfss://, hdfs://, dbfs:/).
+
     Raises:
-        InsightError: the lake has no tables, or is not a local folder.
+        InsightError: the lake has no tables.
     """
     ids = match.source_ids(ids)
-    found = lake_tables(lake)
+    found = tables.lake_tables(spark, lake)
     if not found:
         raise InsightError(f"no Delta tables under {lake}: nothing to erase from")
     check_salt(spark, lake, salt)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from insight import columns as C
 from insight import landing as L
-from insight import tables
+from insight import storage, tables
 from insight.clean.schemas import BRONZE
 from insight.erase.schemas import SUPPRESSED
 from insight.erase.stats import exclude_from_stats
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def landing_folders(lake: str) -> dict[str, str]:
     """Entity -> landing folder, for the entities present; errors name what is missing."""
     landing = f"{lake}/landing"
-    if "://" in lake or lake.startswith("dbfs:"):
+    if not storage.is_local(lake):
         return {e: f"{landing}/{e}" for e in L.ENTITIES}  # remote: Spark reports what is absent
     root = Path(landing)
     if not root.is_dir():

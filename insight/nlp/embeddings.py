@@ -154,9 +154,10 @@ def minilm_root(cfg: NlpConfig) -> str:
     """The exported MiniLM folder (written by `make setup`), checked before any work."""
     from pathlib import Path
 
+    from insight import storage
     from insight.nlp.transformer import MARKER
 
-    if "://" in cfg.minilm_dir or cfg.minilm_dir.startswith("dbfs:"):
+    if not storage.is_local(cfg.minilm_dir):
         return cfg.minilm_dir  # Spark NLP reads remote folders itself
     path = Path(cfg.minilm_dir).expanduser()
     if not (path / MARKER).is_file():

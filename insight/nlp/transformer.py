@@ -37,6 +37,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from insight import storage
 from insight.errors import InsightError
 
 if TYPE_CHECKING:
@@ -198,7 +199,7 @@ def encoder_version(root: str, precision: str, max_tokens: int) -> str:
         raise TypeError(f"max_tokens must be an int, got {max_tokens!r}")
     if not 2 <= max_tokens <= MAX_POSITIONS:
         raise ValueError(f"max_tokens {max_tokens}: use 2..{MAX_POSITIONS} word pieces")
-    if _is_remote(root):
+    if not storage.is_local(root):  # a URI: Spark NLP reads it, not this process
         try:
             source, version = SOURCE_PACKAGE, importlib.metadata.version(SOURCE_PACKAGE)
         except importlib.metadata.PackageNotFoundError:
@@ -250,7 +251,7 @@ def minilm_embeddings(
             "word pieces and at least 1 sentence per batch"
         )
     # Spark NLP answers a missing folder with a long generic message; name the fix instead.
-    if not _is_remote(path):
+    if storage.is_local(path):
         local = Path(path)
         # The marker lives in the export root, which is the int8 folder's parent.
         root = local.parent if local.name == INT8_DIR else local
@@ -437,11 +438,6 @@ def _read_marker(root: Path) -> dict[str, Any]:
             f"`python -m insight.nlp.transformer {root}` first"
         )
     return marker
-
-
-def _is_remote(path: str) -> bool:
-    # A URI is read by Spark (Hadoop file systems), not by this process.
-    return "://" in path or path.startswith("dbfs:")
 
 
 def _quantize(model: Path, dest: Path) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from insight import storage
 from insight.config import PropensityConfig
 from insight.propensity.dataset import CATEGORICAL_FEATURES, LABEL, NUMERIC
 from insight.propensity.network import CLASSIFIER, Spec
@@ -203,7 +204,9 @@ def _quiet_env() -> dict[str, str]:
 
 def cache_url(lake: str) -> str:
     """Petastorm's Parquet cache under the lake, as a URL (file:// for a local folder)."""
-    return lake.rstrip("/") + "/_petastorm" if "://" in lake else f"file://{lake}/_petastorm"
+    if storage.is_local(lake):
+        return f"file://{lake}/_petastorm"
+    return storage.join(lake, "_petastorm")
 
 
 def fit(

@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
+from insight import storage
 from insight.config import Config, PropensityConfig
 from insight.errors import InsightError
 from insight.models import registry
@@ -64,7 +65,7 @@ def local_dir(lake: str, *parts: str) -> str:
     DBFS (through /dbfs), else a temporary folder."""
     if lake.startswith("dbfs:/"):
         return str(Path("/dbfs", lake.removeprefix("dbfs:/"), *parts))
-    if "://" not in lake:
+    if storage.is_local(lake):
         return str(Path(lake, *parts))
     return tempfile.mkdtemp(prefix="insight-")
 

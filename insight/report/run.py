@@ -3,15 +3,14 @@ report at <lake>/reports/<as_of>/index.html.
 
 Each panel reads what it needs; a table that is missing, or has no rows for the as_of,
 becomes a "no data yet" panel naming the job to run, so the report can be written at any
-point of the DAG. Local lakes are written with plain file I/O; lakes with a scheme
-(dbfs:/, s3a://, abfss://, file:/...) through the session's Hadoop FileSystem, so the
-report lands where the tables are.
+point of the DAG. The page is written with `insight.storage`: plain file I/O on a local
+lake, the session's Hadoop FileSystem on a URI (dbfs:/, s3a://, abfss://, file:/...), so
+the report lands where the tables are.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight import landing as L
-from insight import tables
+from insight import storage, tables
 from insight.clv.schemas import CLV_12M, CUSTOMER_CLV, P_ALIVE
 from insight.config import Config
 from insight.errors import InsightError
@@ -47,51 +46,11 @@ log = logging.getLogger(__name__)
 
 REPORTS = "reports"
 INDEX = "index.html"
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def report_path(lake: str, as_of: date) -> str:
     """Where the as_of's report is written: <lake>/reports/<as_of>/index.html."""
     return f"{lake.rstrip('/')}/{REPORTS}/{as_of}/{INDEX}"
-
-
-def is_local(path: str) -> bool:
-    """A plain file path (no URI scheme; a Windows drive letter is not one)."""
-    return not _SCHEME.match(path) or re.match(r"^[A-Za-z]:[\\/]", path) is not None
-
-
-def write_text(spark: SparkSession, path: str, text: str) -> None:
-    """Write `text` (UTF-8) to `path`, replacing it: local paths directly, URIs through the
-    Hadoop FileSystem of the session (the one its tables are written with)."""
-    if is_local(path):
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)  # readers never see half a report
-        return
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    out = fs.create(hpath, True)  # overwrite; object stores make it visible on close
-    try:
-        out.write(bytearray(text.encode("utf-8")))
-    finally:
-        out.close()
-
-
-def read_text(spark: SparkSession, path: str) -> str:
-    """The file written by `write_text` (tests and tools)."""
-    if is_local(path):
-        return Path(path).read_text(encoding="utf-8")
-    jvm = spark.sparkContext._jvm
-    hpath = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-    stream = fs.open(hpath)
-    try:
-        return jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
-    finally:
-        stream.close()
 
 
 @dataclass
@@ -162,7 +121,7 @@ def report_all(run: JobRun) -> None:
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     text, panels = build_report(spark, run.cfg, run.as_of, run.run_id)
     path = report_path(lake, run.as_of)
-    write_text(spark, path, text)
+    storage.write_text(spark, path, text)
     empty = [p.title for p in panels if p.missing is not None and not p.failed]
     failed = [p.title for p in panels if p.failed]
     message = (f"report written to {path}: {len(panels) - len(empty) - len(failed)} of "
