@@ -260,13 +260,24 @@ def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
 VECTOR_FAST = ("--conf", "nlp.candidates=[minilm_logreg]", "--conf", "nlp.reg_params=[0.03]")
 
 
-def test_retrain_reuses_every_stored_vector(spark, lake):
+def test_retrain_reuses_every_stored_vector_and_a_worse_model_does_not_serve(spark, lake):
+    c = cfg(lake)
+    champion = registry.champion(c, c.nlp.model_name)
     vectors = read(spark, lake, S.REVIEW_EMBEDDINGS)
     before = vectors.count()
-    assert nlp.main(lake.args("--retrain", *VECTOR_FAST)) == 0
+    # Regularised into uselessness: the champion's own setting, refitted on the same split,
+    # selects better, so the new version is registered but the champion serves on.
+    useless = ("--conf", "nlp.candidates=[minilm_logreg]", "--conf", "nlp.reg_params=[1000.0]")
+    assert nlp.main(lake.args("--retrain", *useless)) == 0
     last = nlp_ledger(spark, lake)[-1]
     assert f"embedded 0, reused {last['rows_in'] - _unknown(last)}" in last["message"]
     assert read(spark, lake, S.REVIEW_EMBEDDINGS).count() == before
+    assert registry.champion(c, c.nlp.model_name) == champion
+    assert "trained this run" not in last["message"]
+    client = registry.use_tracking(c)
+    new = client.get_model_version(c.nlp.model_name, str(int(champion.version) + 1))
+    measured = client.get_run(new.run_id).data.metrics
+    assert measured["selection_score"] < measured["champion_selection_score"]
 
 
 def test_a_new_encoder_version_embeds_again_and_retrains(spark, lake):

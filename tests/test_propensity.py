@@ -4,6 +4,7 @@ to end on a generated lake with a real MLflow store."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,7 +17,7 @@ from insight import columns as C
 from insight import tables
 from insight.config import load_config
 from insight.models import registry
-from insight.propensity import dataset, distributed, evaluate, network, train
+from insight.propensity import dataset, distributed, evaluate, network, score, train
 from insight.propensity import schemas as S
 
 T0 = date(2025, 6, 30)
@@ -124,6 +125,34 @@ def test_the_network_serves_only_if_at_least_as_good_as_the_best_baseline():
     assert train.candidate({"tf": m(0.78), "gbt": m(0.78), "logistic": m(0.70)})[0] == "tf"
     chosen, reason = train.candidate({"tf": m(0.70), "gbt": m(0.75), "logistic": m(0.78)})
     assert chosen == "logistic" and "0.7000 < logistic 0.7800" in reason
+
+
+def test_the_autoencoder_gate_measures_both_models_in_one_scale():
+    """Each autoencoder standardises with its own training statistics, so its own loss is
+    in its own units: the gate's error is in the candidate's units for both models."""
+    import pandas as pd
+
+    n = len(dataset.NUMERIC_FEATURES)
+    vocab = {name: ("a", "b") for name in dataset.CATEGORICAL_FEATURES}
+    spec = network.Spec(
+        network.AUTOENCODER, tuple(dataset.NUMERIC_FEATURES), (1.0,) * n, (2.0,) * n, vocab,
+        {name: "a" for name in vocab}, (8,), 0.0, 2, latent_dim=3,
+    )  # fmt: skip
+    model = network.build(spec)
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({
+        dataset.NUMERIC: list(rng.normal(1.0, 1.5, size=(50, n)).astype(np.float32)),
+        **{name: rng.choice(["a", "b"], 50) for name in vocab},
+    })  # fmt: skip
+    own = score.reconstruction_error(rows, spec, model.get_weights(), spec)
+    x = network.feed(rows)
+    z = (x[dataset.NUMERIC] - 1.0) / np.sqrt(2.0)
+    assert own == pytest.approx(float(np.mean((model.predict(x, verbose=0) - z) ** 2)), rel=1e-4)
+    # Measured in the units of a candidate whose training variance was 4 times larger.
+    wider = dataclasses.replace(spec, variance=(8.0,) * n)
+    assert score.reconstruction_error(rows, spec, model.get_weights(), wider) == pytest.approx(
+        own / 4, rel=1e-4
+    )
 
 
 # -- Horovod --------------------------------------------------------------------------

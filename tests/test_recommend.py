@@ -357,6 +357,11 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     assert job.main([*args, *worse]) == 0
     status, message = ledger_messages(spark, lake)[-1]
     assert status == "ok" and "version 2 not promoted" in message, message
+    # Like with like: the champion's setting was refitted and validated on this run's split.
+    assert "rank=16 reg=0.1 alpha=5) refitted on this split" in message, message
+    second = registry.use_tracking(cfg).get_model_version(r.model_name, "2")
+    gate = registry.use_tracking(cfg).get_run(second.run_id).data.metrics
+    assert gate[f"ndcg_at_{k}"] < gate[f"champion_ndcg_at_{k}"]
     assert registry.champion(cfg, r.model_name).version == "1"
     assert {x[C.MODEL_VERSION] for x in recommendations(spark, lake).collect()} == {served.label}
     recs.unpersist()

@@ -91,26 +91,48 @@ def make_champion(cfg: Config, name: str, version: str) -> Served:
 
 
 def promote_if_not_worse(
-    cfg: Config, name: str, version: str, metric: str, *, higher_is_better: bool = True
+    cfg: Config,
+    name: str,
+    version: str,
+    metric: str,
+    *,
+    higher_is_better: bool = True,
+    champion_value: float | None = None,
+    same_data: str = "",
 ) -> tuple[bool, str]:
     """The promotion gate: `version` becomes champion only if its validation `metric` is
-    not worse than the current champion's. Returns (promoted, reason), reason logged."""
+    not worse than the current champion's. Returns (promoted, reason), reason logged.
+
+    Like with like: `champion_value` is the champion measured on the candidate's own
+    validation data (`same_data` says how); it is logged to the candidate's run as
+    `champion_<metric>`. Without it, the figure the champion's run logged is used, which
+    only compares like with like when every run validates on the same data."""
     client = use_tracking(cfg)
-    new = client.get_run(client.get_model_version(name, version).run_id).data.metrics[metric]
+    run_id = client.get_model_version(name, version).run_id
+    new = client.get_run(run_id).data.metrics[metric]
     current = champion(cfg, name)
     if current is None:
         reason = f"no champion yet; version {version} ({metric}={new:.4f}) promoted"
     else:
-        old = client.get_run(current.run_id).data.metrics.get(metric)
+        if champion_value is not None:
+            old = champion_value
+            client.log_metric(run_id, f"champion_{metric}", champion_value)
+        else:
+            old = client.get_run(current.run_id).data.metrics.get(metric)
+        measured = f"; champion measured on {same_data}" if same_data else ""
         worse = old is not None and (new < old if higher_is_better else new > old)
         if worse:
             reason = (
                 f"version {version} not promoted: {metric}={new:.4f} is worse than champion "
-                f"version {current.version} ({old:.4f})"
+                f"version {current.version} ({old:.4f}{measured})"
             )
             log.info(reason)
             return False, reason
-        reason = f"version {version} promoted: {metric}={new:.4f} vs champion {old}"
+        shown = "unknown" if old is None else f"{old:.4f}"
+        reason = (
+            f"version {version} promoted: {metric}={new:.4f} vs champion version "
+            f"{current.version} ({shown}{measured})"
+        )
     make_champion(cfg, name, version)
     log.info(reason)
     return True, reason

@@ -22,7 +22,7 @@ from pyspark.sql.window import Window
 from sklearn.metrics import accuracy_score, f1_score
 
 from insight import columns as C
-from insight.config import Config, NlpConfig
+from insight.config import SENTIMENT_CANDIDATES, Config, NlpConfig
 from insight.errors import InsightError
 from insight.models import registry
 from insight.nlp import embeddings, keyphrases, sentiment, topics
@@ -201,12 +201,21 @@ class Trained:
     holdout_rows: int
     cross_rows: int
     held_out_groups: list[str]
+    # The champion's candidate setting fitted and measured on this very split: what the
+    # gate compares `chosen` with (None: no champion, or one this split cannot train).
+    champion: CandidateResult | None = None
 
 
-def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
+def train(
+    spark: SparkSession,
+    labelled: DataFrame,
+    cfg: Config,
+    champion: tuple[str, float | None] | None = None,
+) -> Trained:
     """Train every candidate on `labelled` (scorable text with a `label`, GROUP, and the
     stored vectors if a vector candidate is configured), keep the best, refit it on all of
-    `labelled`, and fit keyphrase and topic stages on it."""
+    `labelled`, and fit keyphrase and topic stages on it. `champion` (candidate, reg_param)
+    is measured on the same split for the gate, when this split can train it."""
     n = cfg.nlp
     # Tokenizer and Normalizer are "approaches" that learn nothing here; fit them anyway.
     prep = Pipeline(stages=sentiment.prep_stages(spark)).fit(labelled)
@@ -243,6 +252,9 @@ def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
             for reg in (n.reg_params if name in sentiment.VECTOR_CANDIDATES else (None,))
         ]
         chosen = best(results)
+        mine = next((r for r in results if (r.name, r.reg_param) == champion), None)
+        if mine is None and champion is not None and trainable(champion[0], split.columns):
+            mine = train_candidate(champion[0], n, split, champion[1])
         log.info("chosen: %s (worse-of-two macro F1 %.3f); refitting it on all %d reviews",
                  chosen.key, chosen.selection_score, train_rows + holdout_rows)  # fmt: skip
         final = fit_candidate(chosen.name, n, split, chosen.reg_param)
@@ -252,7 +264,20 @@ def train(spark: SparkSession, labelled: DataFrame, cfg: Config) -> Trained:
         split.unpersist()
     stages = [*prep.stages, *final.stages, keyphrases.keyphrase_stage(n), *topic_stages]
     return Trained(PipelineModel(stages=stages), chosen, results, train_rows, holdout_rows,
-                   cross_rows, groups)  # fmt: skip
+                   cross_rows, groups, mine)  # fmt: skip
+
+
+def trainable(name: str, columns: list[str]) -> bool:
+    """Can a split with these columns train candidate `name` (vector ones need vectors)?"""
+    needs_vectors = name in sentiment.VECTOR_CANDIDATES
+    return name in SENTIMENT_CANDIDATES and (not needs_vectors or embeddings.VECTOR in columns)
+
+
+def champion_setting(cfg: Config, served: registry.Served) -> tuple[str, float | None]:
+    """(candidate, reg_param) the served model was chosen as, from its MLflow run."""
+    logged = registry.use_tracking(cfg).get_run(served.run_id).data.params
+    reg = logged.get("reg_param")
+    return logged["chosen"], None if reg in (None, "None") else float(reg)
 
 
 def uses_vectors(model: PipelineModel) -> bool:
@@ -260,9 +285,12 @@ def uses_vectors(model: PipelineModel) -> bool:
     return any(isinstance(s, VectorAssembler) for s in model.stages)
 
 
-def register(cfg: Config, trained: Trained, encoder_version: str | None) -> registry.Served:
-    """Log the model with its params and every candidate's metrics; register it and make it
-    the champion (a retrain is an explicit decision to serve the new model).
+def register(
+    cfg: Config, trained: Trained, encoder_version: str | None
+) -> tuple[registry.Served, bool, str]:
+    """Log the model with its params and every candidate's metrics; register it and gate
+    it: it serves unless the champion's setting, measured on the same split, selects
+    better (worse-of-two macro F1). Returns (registered version, promoted, reason).
 
     `encoder_version` is recorded when the model reads stored vectors: it can only score
     vectors of that version (see `encoder_of`)."""
@@ -301,7 +329,16 @@ def register(cfg: Config, trained: Trained, encoder_version: str | None) -> regi
         )
     version = str(info.registered_model_version)
     log.info("logged run %s, registered %s version %s", run.info.run_id, n.model_name, version)
-    return registry.make_champion(cfg, n.model_name, version)
+    served = registry.Served(n.model_name, version, run.info.run_id)
+    mine = trained.champion
+    if mine is None:  # no champion, or one these reviews cannot train: nothing to compare
+        registry.make_champion(cfg, n.model_name, version)
+        return served, True, f"version {version} promoted: no comparable champion"
+    promoted, reason = registry.promote_if_not_worse(
+        cfg, n.model_name, version, "selection_score", champion_value=mine.selection_score,
+        same_data=f"its setting ({mine.key}) refitted on this run's split",
+    )  # fmt: skip
+    return served, promoted, reason
 
 
 def encoder_of(cfg: Config, served: registry.Served) -> str | None:

@@ -142,17 +142,23 @@ def serve_model(
 ) -> tuple[registry.Served, PipelineModel, bool, int]:
     """(served version, its PipelineModel, newly trained?, reviews embedded for training):
     the champion, unless `--retrain` was given, there is none yet, or it reads vectors of
-    another encoder version than the config gives; then a model is trained and registered."""
+    another encoder version than the config gives; then a model is trained, registered and
+    gated against the champion's setting measured on the same split."""
     cfg = run.cfg
-    served = None if run.flags.get("retrain") else registry.champion(cfg, cfg.nlp.model_name)
+    champion = registry.champion(cfg, cfg.nlp.model_name)
     why = "--retrain given" if run.flags.get("retrain") else "no registered model yet"
-    if served is not None:
-        wanted = review_model.encoder_of(cfg, served)
+    comparable = None  # the champion's setting, if it can be measured on the new split
+    if champion is not None:
+        wanted = review_model.encoder_of(cfg, champion)
         current = embeddings.version(cfg.nlp) if wanted else None
         if wanted == current:
-            log.info("nlp: serving %s (registered champion)", served.label)
-            return served, review_model.load(served), False, 0
-        why = f"the champion {served.label} reads encoder {wanted}, the config gives {current}"
+            if not run.flags.get("retrain"):
+                log.info("nlp: serving %s (registered champion)", champion.label)
+                return champion, review_model.load(champion), False, 0
+            comparable = review_model.champion_setting(cfg, champion)
+        else:
+            why = (f"the champion {champion.label} reads encoder {wanted}, the config gives "
+                   f"{current}")  # fmt: skip
     log.info("nlp: training the review model (%s)", why)
     vectors = any(name in VECTOR_CANDIDATES for name in cfg.nlp.candidates)
     if vectors:
@@ -171,9 +177,12 @@ def serve_model(
     computed = 0
     if vectors:
         labelled, computed = stored_vectors(run, labelled)
-    trained = review_model.train(run.spark, labelled, cfg)
+    trained = review_model.train(run.spark, labelled, cfg, comparable)
     encoder = embeddings.version(cfg.nlp) if vectors else None
-    served = review_model.register(cfg, trained, encoder)
+    served, promoted, reason = review_model.register(cfg, trained, encoder)
+    log.info("nlp: %s", reason)
+    if not promoted:  # the champion serves on; the new version stays registered, unserved
+        return champion, review_model.load(champion), False, computed
     terms = topics.topic_terms(run.spark, trained.model).withColumn(
         C.MODEL_VERSION, F.lit(served.label)
     )

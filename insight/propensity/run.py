@@ -31,14 +31,29 @@ from insight.nlp.schemas import REVIEW_INSIGHTS
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.propensity import distributed, train
 from insight.propensity import schemas as S
-from insight.propensity.dataset import TARGETS, Sources, model_inputs
+from insight.propensity.dataset import (
+    CATEGORICAL_FEATURES,
+    NUMERIC,
+    TARGETS,
+    Sources,
+    model_inputs,
+)
 from insight.propensity.network import AUTOENCODER
-from insight.propensity.score import FACTORS, PROBABILITY, embed, score_keras, score_spark
+from insight.propensity.score import (
+    FACTORS,
+    PROBABILITY,
+    embed,
+    reconstruction_error,
+    score_keras,
+    score_spark,
+)
 from insight.runtime import JobRun, utc_now
 
 log = logging.getLogger(__name__)
 
 EMBEDDINGS = "embeddings"
+# The autoencoder's gate metric: mean squared reconstruction error in the candidate's units.
+RECONSTRUCTION = "reconstruction_error"
 PERCENTILE_ERROR = 0.001  # relative error of the approximate quantiles behind percentiles
 _VECTOR, _PC = "_vector", "_pc"
 
@@ -145,8 +160,9 @@ def scores(run: JobRun, src: Sources, inputs: DataFrame) -> tuple[DataFrame | No
     return out.select(*[F.col(f.name).cast(f.dataType) for f in S.CUSTOMER_SCORES_SCHEMA]), notes
 
 
-def _train_embeddings(run: JobRun, inputs: DataFrame) -> registry.Served:
-    """Train the autoencoder with Horovod (like the classifiers) and make it champion."""
+def _train_embeddings(run: JobRun, inputs: DataFrame) -> str:
+    """Train the autoencoder with Horovod (like the classifiers) and gate it against the
+    champion on the same validation customers; returns what the gate decided."""
     cfg, p = run.cfg, run.cfg.propensity
     train_rows, val_rows = inputs.randomSplit([0.9, 0.1], seed=p.seed)
     spec = train.make_spec(train_rows, p, AUTOENCODER)
@@ -162,8 +178,25 @@ def _train_embeddings(run: JobRun, inputs: DataFrame) -> registry.Served:
             num_proc=run.flags.get("num_proc"),
         )  # fmt: skip
         mlflow.log_metric("reconstruction_loss", min(fitted.ranks[0].val_loss))
+        validation = val_rows.select(C.CUSTOMER_KEY, NUMERIC, *CATEGORICAL_FEATURES).toPandas()
+        mlflow.log_metric(
+            RECONSTRUCTION, reconstruction_error(validation, spec, fitted.weights, spec)
+        )
         version = train.log_network(cfg, spec, fitted.weights, name, val_rows)
-    return registry.make_champion(cfg, name, version)
+    current = registry.champion(cfg, name)
+    champion_error = None
+    if current is not None:
+        _, old_spec, old_weights = train.load(cfg, current)
+        if old_spec.numeric == spec.numeric and old_spec.vocab.keys() == spec.vocab.keys():
+            champion_error = reconstruction_error(validation, old_spec, old_weights, spec)
+    if current is not None and champion_error is None:
+        registry.make_champion(cfg, name, version)
+        return f"version {version} promoted: the champion reads other features, no comparison"
+    _, reason = registry.promote_if_not_worse(
+        cfg, name, version, RECONSTRUCTION, higher_is_better=False,
+        champion_value=champion_error, same_data="this run's validation customers",
+    )  # fmt: skip
+    return reason
 
 
 def embeddings(run: JobRun, inputs: DataFrame) -> tuple[DataFrame | None, str]:
@@ -171,8 +204,7 @@ def embeddings(run: JobRun, inputs: DataFrame) -> tuple[DataFrame | None, str]:
     name = train.model_name(run.cfg, EMBEDDINGS)
     trained = ""
     if _should_train(run, name):
-        served = _train_embeddings(run, inputs)
-        trained = f"trained {served.label}; "
+        trained = f"trained: {_train_embeddings(run, inputs)}; "
     served = registry.champion(run.cfg, name)
     if served is None:
         return None, "no embeddings model yet (--score-only)"

@@ -121,6 +121,19 @@ def embed(inputs: DataFrame, spec: Spec, weights: list, column: str) -> DataFram
     return inputs.select(*cols).mapInPandas(run, schema)
 
 
+def reconstruction_error(rows: pd.DataFrame, spec: Spec, weights: list, units: Spec) -> float:
+    """The autoencoder's mean squared reconstruction error on `rows`, in the standardised
+    units of `units` (each model standardises with its own training statistics, so two
+    models are compared in one scale, not in their own losses)."""
+    model = build(spec)
+    model.set_weights(weights)
+    x = feed(rows)
+    recon = model.predict(x, batch_size=4096, verbose=0)  # in `spec`'s standardised units
+    raw = recon * np.sqrt(np.asarray(spec.variance)) + np.asarray(spec.mean)
+    scale = np.sqrt(np.maximum(np.asarray(units.variance), 1e-12))
+    return float(np.mean(((raw - x[NUMERIC]) / scale) ** 2))
+
+
 def _replace_at(position: int, value: float):
     """For F.transform: element `position` of an array becomes `value`."""
     return lambda x, i: F.when(i == position, F.lit(value).cast("float")).otherwise(x)

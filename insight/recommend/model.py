@@ -64,6 +64,9 @@ class Trained:
     grid: list[Evaluated] = field(default_factory=list)
     cutoff: date | None = None
     train_rows: int = 0
+    # The champion's setting fitted and validated on this very split: what the gate
+    # compares `best` with (None: no champion yet).
+    champion: Evaluated | None = None
 
 
 def grid(r: RecommendConfig) -> list[als.AlsParams]:
@@ -159,10 +162,16 @@ def evaluate(
 
 
 def train(
-    events: DataFrame, feedback: DataFrame, catalog: DataFrame, as_of: date, r: RecommendConfig
+    events: DataFrame,
+    feedback: DataFrame,
+    catalog: DataFrame,
+    as_of: date,
+    r: RecommendConfig,
+    champion: als.AlsParams | None = None,
 ) -> Trained:
     """Grid search on the time split, popularity baseline, and the best grid point refitted
-    on `feedback` (everything up to as_of)."""
+    on `feedback` (everything up to as_of). The champion's setting, if not in the grid, is
+    fitted and validated on the same split, so the gate compares like with like."""
     k = r.eval_k
     cutoff = as_of - timedelta(days=r.validation_days)
     train_fb = feedback_of(events, cutoff, r).cache()
@@ -204,7 +213,10 @@ def train(
         baseline = evaluate("popularity", base_recs, relevant, train_fb, len(allowed), k)
         log.info("recommend: popularity baseline %s", _describe(baseline.metrics, k))
         results = []
-        for i, params in enumerate(grid(r), start=1):
+        points = grid(r)
+        if champion is not None and champion not in points:
+            points.append(champion)
+        for i, params in enumerate(points, start=1):  # the grid, then the champion's setting
             t0 = time.monotonic()
             model = als.fit(train_fb, params)
             seconds = time.monotonic() - t0
@@ -217,17 +229,21 @@ def train(
             result = evaluate(params.label(), recs, relevant, train_fb, len(allowed), k, params)
             result.metrics["train_seconds"] = seconds
             results.append(result)
-            log.info("recommend: grid %d/%d %s: %s (fit %.1f s)", i, len(grid(r)),
+            log.info("recommend: grid %d/%d %s: %s (fit %.1f s)", i, len(points),
                      params.label(), _describe(result.metrics, k), seconds)  # fmt: skip
     finally:
         for df in (train_fb, allowed_df, relevant):
             if df is not None:
                 df.unpersist()
     ndcg = f"ndcg_at_{k}"
+    # The candidate comes from the configured grid; the champion's setting, when it is not
+    # in it, was fitted only for the gate.
+    mine = next((e for e in results if e.params == champion), None)
+    results = results[: len(grid(r))]
     best = max(results, key=lambda e: e.metrics[ndcg])  # first of equals: grid order
     log.info("recommend: best %s; refitting on everything up to %s", best.name, as_of)
     model = als.fit(feedback, best.params)
-    return Trained(model, best, baseline, results, cutoff, n_train)
+    return Trained(model, best, baseline, results, cutoff, n_train, mine)
 
 
 def _describe(found: dict[str, float], k: int) -> str:
@@ -262,11 +278,28 @@ def register(cfg: Config, trained: Trained) -> tuple[registry.Served, bool, str]
         )  # fmt: skip
     version = str(info.registered_model_version)
     log.info("recommend: run %s registered %s version %s", run.info.run_id, r.model_name, version)
+    ndcg = f"ndcg_at_{r.eval_k}"
     promoted, reason = registry.promote_if_not_worse(
-        cfg, r.model_name, version, f"ndcg_at_{r.eval_k}"
-    )
+        cfg, r.model_name, version, ndcg,
+        champion_value=trained.champion.metrics[ndcg] if trained.champion else None,
+        same_data=f"the champion's setting ({trained.champion.name}) refitted on this split"
+        if trained.champion else "",
+    )  # fmt: skip
     registry.use_tracking(cfg).set_model_version_tag(r.model_name, version, "promotion", reason)
     return registry.Served(r.model_name, version, run.info.run_id), promoted, reason
+
+
+def champion_params(cfg: Config, r: RecommendConfig) -> als.AlsParams | None:
+    """The ALS setting of the serving model, from its MLflow run (None: no champion)."""
+    served = registry.champion(cfg, r.model_name)
+    if served is None:
+        return None
+    logged = registry.use_tracking(cfg).get_run(served.run_id).data.params
+    return als.AlsParams(
+        int(logged["rank"]), float(logged["reg_param"]), float(logged["alpha"]),
+        int(logged["max_iter"]), int(logged["seed"]), logged.get("implicit", "True") == "True",
+        int(logged.get("block_size", r.block_size)),
+    )  # fmt: skip
 
 
 def load(served: registry.Served) -> PipelineModel:

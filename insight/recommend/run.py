@@ -132,7 +132,8 @@ def _train(run: JobRun, events: DataFrame, feedback: DataFrame, catalog: DataFra
     """Train, register and gate a new model; returns what happened, for the ledger."""
     r = run.cfg.recommend
     try:
-        trained = model.train(events, feedback, catalog, run.as_of, run.cfg.recommend)
+        champion = model.champion_params(run.cfg, r)
+        trained = model.train(events, feedback, catalog, run.as_of, r, champion)
     except model.NotEnoughInteractionsError as exc:
         log.warning("recommend: no new model: %s", exc)
         return f"not trained: {exc}"
