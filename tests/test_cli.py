@@ -27,6 +27,28 @@ def test_help_explains_the_commands(capsys):
     assert "generate" in out and "run" in out and "bronze.*" in out
 
 
+# What a command line that only parses arguments must not load (seconds of start-up each).
+HEAVY = ("sparknlp", "tensorflow", "mlflow", "matplotlib", "sklearn", "scipy", "horovod")
+
+
+@pytest.mark.parametrize("argv", [None, ["run", "ingest", "--help"], ["erase", "--help"]])
+def test_the_command_line_imports_no_heavy_package(argv):
+    """In a fresh interpreter: importing the CLI, and a job's --help, load none of them."""
+    code = (
+        "import contextlib, io, sys\n"
+        "from insight import cli\n"
+        f"argv = {argv!r}\n"
+        "if argv:\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "        cli.main(argv)\n"
+        f"print(sorted(h for h in {HEAVY!r} if h in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]", f"{argv}: {done.stdout}"
+
+
 @pytest.mark.parametrize("job", JOBS)
 def test_every_job_has_help_with_the_common_flags(capsys, job):
     with pytest.raises(SystemExit) as exc:
