@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from insight import tables
 
@@ -19,17 +20,21 @@ def content_hashes(
     spark, lake: str, layers=("silver", "gold"), ignore: frozenset[str] = frozenset()
 ) -> dict[str, str]:
     """SHA-256 of every table's rows (sorted) in these layers, run stamps (and `ignore`)
-    left out."""
+    left out. Doubles count to 12 significant digits: sums over tasks (LDA's topic weights)
+    move in their last bits with the order in which the tasks finish."""
     out = {}
-    for layer in layers:
-        folder = Path(lake) / layer
-        if not folder.is_dir():
+    for table in tables.lake_tables(spark, lake):
+        if table.layer not in layers:
             continue
-        for child in sorted(folder.iterdir()):
-            df = tables.read(spark, tables.Table(layer, child.name), lake)
-            cols = sorted(c for c in df.columns if c not in RUN_STAMPS | ignore)
-            lines = sorted(r[0] for r in df.select(F.to_json(F.struct(*cols))).collect())
-            out[f"{layer}.{child.name}"] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        df = tables.read(spark, table, lake)
+        cols = [
+            F.expr(f"cast(format_string('%.12g', `{f.name}`) as string)").alias(f.name)
+            if isinstance(f.dataType, T.DoubleType | T.FloatType) else F.col(f"`{f.name}`")
+            for f in sorted(df.schema.fields, key=lambda f: f.name)
+            if f.name not in RUN_STAMPS | ignore
+        ]  # fmt: skip
+        lines = sorted(r[0] for r in df.select(F.to_json(F.struct(*cols))).collect())
+        out[table.qualified] = hashlib.sha256("\n".join(lines).encode()).hexdigest()
     return out
 
 
