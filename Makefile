@@ -25,9 +25,9 @@ HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_M
 
 help:
 	@echo "make demo        generate a lake in $(DEMO_LAKE)/ and run the whole DAG on it"
-	@echo "make test        lint + the test suite (real Spark, Delta, GX)"
+	@echo "make test        lint + every test (real Spark, Delta, GX), on two pytest workers"
 	@echo "make test-fast   the inner loop: the tests that start no JVM (no lint, no browser)"
-	@echo "make test-slow   the long end-to-end tests make test leaves out (erase, crash, fuzz)"
+	@echo "make test-slow   only the long end-to-end tests (erase, crash, fuzz); make test runs them too"
 	@echo "make fuzz        the fuzz tests, slow ones too, 10,000 examples each: over a day (FUZZ_EXAMPLES=n)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
 	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
@@ -78,7 +78,8 @@ test: $(STAMP) lint browser
 test-fast: $(STAMP)
 	JAVA_HOME=/no-jvm-in-test-fast $(BIN)/python -m pytest -m "not jvm and not slow"
 
-# The long end-to-end tests `make test` leaves out (see pyproject.toml).
+# Only the long end-to-end tests (erase, SIGKILL crashes, a fuzzed landing zone); `make test`
+# runs them with the rest.
 test-slow: $(STAMP) browser
 	$(BIN)/python -m pytest -m slow
 

@@ -361,7 +361,7 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     assert "rank=16 reg=0.1 alpha=5) refitted on this split" in message, message
     second = registry.use_tracking(cfg).get_model_version(r.model_name, "2")
     gate = registry.use_tracking(cfg).get_run(second.run_id).data.metrics
-    assert gate[f"ndcg_at_{k}"] < gate[f"champion_ndcg_at_{k}"]
+    assert gate[f"ndcg_at_{r.eval_k}"] < gate[f"champion_ndcg_at_{r.eval_k}"]
     assert registry.champion(cfg, r.model_name).version == "1"
     assert {x[C.MODEL_VERSION] for x in recommendations(spark, lake).collect()} == {served.label}
     recs.unpersist()
