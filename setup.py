@@ -63,7 +63,10 @@ setup(
         "dev": [
             "pytest>=8,<9",  # xdist 3.8 groups by renaming item._nodeid, which pytest 9 ignores
             "pytest-xdist>=3.6",
-            "moto[s3,server]>=5",  # an S3-compatible server on loopback: tests/test_object_store.py
+            # An S3-compatible server on loopback (tests/test_object_store.py): moto's S3 and
+            # its Flask app, without the `server` extra's every-AWS-service dependencies.
+            "moto[s3]>=5",
+            "flask-cors",
             "ruff>=0.6",
             "hypothesis>=6",
             "deltalake>=1",

@@ -19,6 +19,7 @@ from insight.config import load_config
 from insight.models import registry
 from insight.propensity import dataset, distributed, evaluate, network, score, train
 from insight.propensity import schemas as S
+from insight.propensity.run import EMBEDDINGS
 
 T0 = date(2025, 6, 30)
 EVENTS = (
@@ -292,6 +293,17 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
             assert again[r[C.CUSTOMER_KEY]][S.probability(target)] == pytest.approx(
                 r[S.probability(target)], abs=1e-6
             )
+
+    # Training again: every new version is gated against the champion measured on the same
+    # validation data (the classifiers' snapshot, the autoencoder's customers).
+    assert job.main([*args, *FAST, "--train"]) == 0
+    client = registry.use_tracking(cfg)
+    for target, metric in [*((t, "auc") for t in dataset.TARGETS),
+                           (EMBEDDINGS, "reconstruction_error")]:  # fmt: skip
+        name = train.model_name(cfg, target)
+        second = client.get_model_version(name, "2")
+        logged = client.get_run(second.run_id).data.metrics
+        assert f"champion_{metric}" in logged and metric in logged, (target, logged)
 
     # A champion whose artifacts are gone: a clear refusal naming it, the table untouched.
     served = registry.champion(cfg, train.model_name(cfg, "purchase"))

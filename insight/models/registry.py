@@ -105,14 +105,21 @@ def promote_if_not_worse(
 
     Like with like: `champion_value` is the champion measured on the candidate's own
     validation data (`same_data` says how); it is logged to the candidate's run as
-    `champion_<metric>`. Without it, the figure the champion's run logged is used, which
-    only compares like with like when every run validates on the same data."""
+    `champion_<metric>`. With `same_data` but no value, the champion could not be measured
+    there (it reads other inputs) and the candidate is promoted, saying so. Without either,
+    the figure the champion's run logged is used, which only compares like with like when
+    every run validates on the same data."""
     client = use_tracking(cfg)
     run_id = client.get_model_version(name, version).run_id
     new = client.get_run(run_id).data.metrics[metric]
     current = champion(cfg, name)
     if current is None:
         reason = f"no champion yet; version {version} ({metric}={new:.4f}) promoted"
+    elif same_data and champion_value is None:
+        reason = (
+            f"version {version} promoted ({metric}={new:.4f}): champion version "
+            f"{current.version} reads other inputs, it cannot be measured on {same_data}"
+        )
     else:
         if champion_value is not None:
             old = champion_value

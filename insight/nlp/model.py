@@ -330,13 +330,12 @@ def register(
     version = str(info.registered_model_version)
     log.info("logged run %s, registered %s version %s", run.info.run_id, n.model_name, version)
     served = registry.Served(n.model_name, version, run.info.run_id)
-    mine = trained.champion
-    if mine is None:  # no champion, or one these reviews cannot train: nothing to compare
-        registry.make_champion(cfg, n.model_name, version)
-        return served, True, f"version {version} promoted: no comparable champion"
+    mine = trained.champion  # None: no champion, or one these reviews cannot train
     promoted, reason = registry.promote_if_not_worse(
-        cfg, n.model_name, version, "selection_score", champion_value=mine.selection_score,
-        same_data=f"its setting ({mine.key}) refitted on this run's split",
+        cfg, n.model_name, version, "selection_score",
+        champion_value=mine.selection_score if mine else None,
+        same_data=f"its setting ({mine.key}) refitted on this run's split" if mine
+        else "this run's split",
     )  # fmt: skip
     return served, promoted, reason
 

@@ -187,11 +187,8 @@ def _train_embeddings(run: JobRun, inputs: DataFrame) -> str:
     champion_error = None
     if current is not None:
         _, old_spec, old_weights = train.load(cfg, current)
-        if old_spec.numeric == spec.numeric and old_spec.vocab.keys() == spec.vocab.keys():
+        if old_spec.numeric == spec.numeric:
             champion_error = reconstruction_error(validation, old_spec, old_weights, spec)
-    if current is not None and champion_error is None:
-        registry.make_champion(cfg, name, version)
-        return f"version {version} promoted: the champion reads other features, no comparison"
     _, reason = registry.promote_if_not_worse(
         cfg, name, version, RECONSTRUCTION, higher_is_better=False,
         champion_value=champion_error, same_data="this run's validation customers",

@@ -243,10 +243,32 @@ def register(cfg: Config, trained: Trained) -> tuple[registry.Served, bool, str]
         version = str(info.registered_model_version)
         registry.use_tracking(cfg).set_model_version_tag(name, version, KIND_TAG, "spark")
     client = registry.use_tracking(cfg)
-    promoted, reason = registry.promote_if_not_worse(cfg, name, version, "auc")
+    promoted, reason = registry.promote_if_not_worse(
+        cfg, name, version, "auc", champion_value=champion_auc(cfg, name, t),
+        same_data=f"this run's validation snapshot ({t.split.validation_date})",
+    )  # fmt: skip
     client.set_model_version_tag(name, version, "promotion", reason)
     served = registry.Served(name, version, mlflow.active_run().info.run_id)
     return served, promoted, f"{t.reason}; {reason}"
+
+
+def champion_auc(cfg: Config, name: str, trained: Trained) -> float | None:
+    """The serving model's AUC on this run's validation snapshot, for the gate (None: no
+    champion, or one that reads other features)."""
+    current = registry.champion(cfg, name)
+    if current is None:
+        return None
+    kind, spec, model = load(cfg, current)
+    if spec.numeric != trained.spec.numeric:
+        return None
+    validation = trained.split.validation
+    scored = (
+        score_keras(validation, spec, model)
+        if kind == "keras"
+        else score_spark(validation, spec, model)
+    )
+    y, prob = _labels_and_scores(scored, validation)
+    return evaluate.classification_metrics(y, prob)["auc"]
 
 
 def log_network(cfg: Config, spec: Spec, weights: list, name: str, sample: DataFrame) -> str:
