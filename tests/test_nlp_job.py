@@ -184,7 +184,7 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
     )  # fmt: skip
     ready = text.with_nlp_text(feedback, c.nlp)
     if review_model.uses_vectors(loaded):
-        ready = embeddings.embed(embeddings.encoder(spark, c.nlp), ready)
+        ready = embeddings.embed(c.nlp, ready)
     scored = {r[C.REVIEW_ID]: r for r in review_model.score(loaded, ready).collect()}
     assert scored["f1"][C.SENTIMENT_SCORE] < scored["f2"][C.SENTIMENT_SCORE]
     assert scored["f2"][C.SENTIMENT] == "positive"
@@ -213,7 +213,7 @@ def test_each_scorable_review_is_embedded_once_and_stored_vectors_equal_fresh_on
     sample = stored.orderBy(C.REVIEW_ID).limit(25)
     silver = read(spark, lake, tables.silver("reviews")).join(sample.select(C.REVIEW_ID),
                                                                C.REVIEW_ID)  # fmt: skip
-    fresh = embeddings.embed(embeddings.encoder(spark, c.nlp), text.with_nlp_text(silver, c.nlp))
+    fresh = embeddings.embed(c.nlp, text.with_nlp_text(silver, c.nlp))
     old = {r[C.REVIEW_ID]: r for r in sample.collect()}
     new = {r[C.REVIEW_ID]: r for r in fresh.collect()}
     assert set(new) == set(old)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import importlib.metadata
 
 import pandas as pd
-from pyspark.ml import PipelineModel
 from pyspark.ml.functions import array_to_vector
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -35,8 +34,6 @@ LEXICON = (LEXICON_COMPOUND, LEXICON_POSITIVE, LEXICON_NEGATIVE)
 VECTOR = "minilm_vector"  # the stored array as an ML vector, what the classifiers read
 STORED = (EMBEDDING, *LEXICON)
 
-_DOCUMENT, _TOKEN, _TOKENS_VEC, _REVIEW_VEC = "_e_document", "_e_token", "_e_tokens", "_e_review"
-
 
 def text_hash(text: Column) -> Column:
     """What a stored vector was computed from: a changed text is embedded again."""
@@ -49,55 +46,31 @@ def version(cfg: NlpConfig) -> str:
     from insight.nlp.transformer import encoder_version
 
     vader = importlib.metadata.version("vaderSentiment")
+    from insight.nlp.encoder import POOLING
+
     encoder = encoder_version(minilm_root(cfg), cfg.encoder_precision, cfg.encoder_max_tokens)
-    return f"{encoder}+vader{vader}"
+    return f"{encoder}/{POOLING}+vader{vader}"
 
 
-def encoder(spark: SparkSession, cfg: NlpConfig) -> PipelineModel:
-    """Text -> MiniLM token vectors -> their average: a fitted Spark NLP pipeline."""
-    from sparknlp.annotator import SentenceEmbeddings, Tokenizer
-    from sparknlp.base import DocumentAssembler
-
-    from insight.nlp.transformer import encoder_dir, minilm_embeddings
-
-    path = encoder_dir(minilm_root(cfg), cfg.encoder_precision)
-    tokenizer = Tokenizer().setInputCols([_DOCUMENT]).setOutputCol(_TOKEN)
-    assembler = (
-        DocumentAssembler().setInputCol(TEXT).setOutputCol(_DOCUMENT).setCleanupMode("shrink")
-    )
-    # Tokenizer is an "approach" that learns nothing: fitting it on no rows is instant.
-    empty = spark.createDataFrame([], f"{TEXT} string")
-    fitted_tokenizer = tokenizer.fit(assembler.transform(empty))
-    bert = minilm_embeddings(
-        path, spark, [_DOCUMENT, _TOKEN], _TOKENS_VEC,
-        max_tokens=cfg.encoder_max_tokens, batch_size=cfg.encoder_batch_size,
-    )  # fmt: skip
-    pool = (
-        SentenceEmbeddings()
-        .setInputCols([_DOCUMENT, _TOKENS_VEC])
-        .setOutputCol(_REVIEW_VEC)
-        .setPoolingStrategy("AVERAGE")
-    )
-    return PipelineModel(stages=[assembler, fitted_tokenizer, bert, pool])
-
-
-def embed(model: PipelineModel, reviews: DataFrame) -> DataFrame:
+def embed(cfg: NlpConfig, reviews: DataFrame) -> DataFrame:
     """`reviews` (with `nlp_text`) plus EMBEDDING and the LEXICON scores.
 
-    Rows are ordered by text length within each partition (no shuffle): Spark NLP pads each
-    batch to its longest text, so batches of similar lengths waste far less work."""
-    from insight.nlp.transformer import DIMENSION
+    The MiniLM export is read where it is (a local or mounted path every worker sees) or,
+    for a URI, shipped to each worker once with SparkContext.addFile."""
+    from insight import storage
+    from insight.nlp import encoder
+    from insight.nlp.transformer import encoder_dir
 
-    ordered = reviews.sortWithinPartitions(F.length(TEXT))
-    out = model.transform(ordered)
-    vector = F.col(_REVIEW_VEC).getItem(0).getField("embeddings")
-    # A text the tokenizer finds no token in has no vector: zeros, so it is still scored.
-    zeros = F.array_repeat(F.lit(0.0).cast("float"), DIMENSION)
-    out = out.withColumn(EMBEDDING, F.coalesce(vector, zeros)).withColumn(
-        "_lex", _vader(F.col(TEXT))
+    path = encoder_dir(minilm_root(cfg), cfg.encoder_precision)
+    shipped = not storage.is_local(path)
+    if shipped:
+        reviews.sparkSession.sparkContext.addFile(path, recursive=True)
+    vector = encoder.vectors(
+        F.col(TEXT), path, cfg.encoder_max_tokens, cfg.encoder_batch_size, shipped=shipped
     )
+    out = reviews.withColumn(EMBEDDING, vector).withColumn("_lex", _vader(F.col(TEXT)))
     out = out.withColumns({name: F.col("_lex").getField(name) for name in LEXICON})
-    return out.drop(_DOCUMENT, _TOKEN, _TOKENS_VEC, _REVIEW_VEC, "_lex")
+    return out.drop("_lex")
 
 
 _VADER_TYPE = T.StructType([T.StructField(n, T.DoubleType()) for n in LEXICON])

@@ -76,7 +76,7 @@ def stored_vectors(run: JobRun, reviews: DataFrame) -> tuple[DataFrame, int]:
         computed = todo.count()
         if computed:
             log.info("nlp: embedding %d reviews with encoder %s", computed, version)
-            rows = embeddings.embed(embeddings.encoder(spark, cfg), todo).withColumns({
+            rows = embeddings.embed(cfg, todo).withColumns({
                 embeddings.ENCODER_VERSION: F.lit(version),
                 embeddings.EMBEDDED_AT: F.lit(run.started_at),
             })  # fmt: skip

