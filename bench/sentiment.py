@@ -32,6 +32,7 @@ import pandas as pd
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 
 from bench.common import RESULTS, machine, table, update_readme, write_results
 from bench.peers import vader_sentiment
@@ -47,6 +48,7 @@ from insight.nlp.sentiment import (
     POSITIVE,
     SENTIMENT,
     SENTIMENT_SCORE,
+    VECTOR_CANDIDATES,
     with_label,
     with_prediction,
 )
@@ -62,7 +64,12 @@ SCHEMA = (
     f"{C.REVIEW_ID} string, {C.TITLE} string, {C.REVIEW_TEXT} string, {C.RATING} int, "
     f"{review_model.GROUP} string"
 )
-METRICS = ("accuracy", "macro_f1", "binary_accuracy", "binary_macro_f1")
+METRICS = ("accuracy", "macro_f1", "binary_accuracy", "binary_macro_f1",
+           "binary_balanced_accuracy", "auc")  # fmt: skip
+# The score head's penalties measured (nlp.score_reg_param), both directions.
+SCORE_REGS = (0.01, 0.03, 0.1, 0.3, 1.0)
+HEAD_METRICS = ("binary_accuracy", "binary_balanced_accuracy", "auc")
+DIRECTIONS = {"alexa_to_clothing": "A->C", "clothing_to_alexa": "C->A"}
 # Encoder settings measured for speed and its accuracy cost: (precision, max tokens).
 SPEED_STEPS = (("float32", 128), ("int8", 128), ("int8", 64))
 
@@ -93,12 +100,25 @@ def binary_metrics(truth: list[str], score: list[float]) -> tuple[float, float]:
     return review_model.classification_metrics([t for t, _ in pairs], [p for _, p in pairs])
 
 
+def ranking_metrics(truth: list[str], score: list[float]) -> tuple[float, float]:
+    """(balanced accuracy by the score's sign, ROC AUC of the score) on polar reviews: both
+    blind to the shop's mix of happy and unhappy reviews, which plain accuracy rewards."""
+    pairs = [(t == POSITIVE, s) for t, s in zip(truth, score, strict=True) if t != NEUTRAL]
+    y, s = [t for t, _ in pairs], [v for _, v in pairs]
+    if len(set(y)) < 2:
+        return float("nan"), float("nan")
+    return (float(balanced_accuracy_score(y, [v >= 0 for v in s])),
+            float(roc_auc_score(y, s)))  # fmt: skip
+
+
 def measured(truth: dict[str, str], labels: dict[str, str], scores: dict[str, float]) -> dict:
     ids = sorted(truth)
     acc, f1 = review_model.classification_metrics([truth[i] for i in ids],
                                                   [labels[i] for i in ids])  # fmt: skip
     b_acc, b_f1 = binary_metrics([truth[i] for i in ids], [scores[i] for i in ids])
-    return {"accuracy": acc, "macro_f1": f1, "binary_accuracy": b_acc, "binary_macro_f1": b_f1}
+    balanced, auc = ranking_metrics([truth[i] for i in ids], [scores[i] for i in ids])
+    return {"accuracy": acc, "macro_f1": f1, "binary_accuracy": b_acc, "binary_macro_f1": b_f1,
+            "binary_balanced_accuracy": balanced, "auc": auc}  # fmt: skip
 
 
 def predict(model: PipelineModel, rows: DataFrame) -> tuple[dict[str, str], dict[str, float]]:
@@ -261,6 +281,32 @@ def sample_curve(cfg: Config, spark, source: Shop, target: Shop, sizes: list[int
     return out
 
 
+def score_curve(cfg: Config, spark, pairs: dict[str, tuple[Shop, Shop, str]]) -> list[dict]:
+    """The served vector candidate refitted with each score-head penalty (SCORE_REGS), its
+    label head at the chosen strength: the score's polarity in-domain and on the other shop."""
+    out = []
+    for value in SCORE_REGS:
+        step = replace(cfg.nlp, score_reg_param=value)
+        row: dict = {"score_reg_param": value}
+        for key, (source, target, chosen) in pairs.items():
+            name, _, reg = chosen.partition("_reg")
+            if name not in VECTOR_CANDIDATES:
+                continue
+            rows_s, rows_t = source.embedded(cfg, spark), target.embedded(cfg, spark)
+            train = embeddings.with_vector(source.part(rows_s, source.train_ids))
+            model = review_model.fit_candidate(name, step, train, float(reg))
+            for where, (shop, rows, ids) in {"in_domain": (source, rows_s, source.test_ids),
+                                             "cross_domain": (target, rows_t, set(target.truth))
+                                             }.items():  # fmt: skip
+                _, scores = predict(model, shop.part(rows, ids))
+                got = measured({i: shop.truth[i] for i in ids}, dict.fromkeys(ids, NEUTRAL),
+                               scores)  # fmt: skip
+                row |= {f"{key}_{where}_{k}": got[k] for k in HEAD_METRICS}
+        print(f"score head {row}")
+        out.append(row)
+    return out
+
+
 def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides: list[str]) -> dict:
     cfg = load_config("local", lake="/tmp/insight-bench-sentiment", overrides=overrides)
     spark = build_spark(cfg)
@@ -268,7 +314,11 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
              "clothing": Shop("clothing", load_clothing(clothing), cfg, spark)}  # fmt: skip
     a, c = shops["alexa"], shops["clothing"]
     trained, a_to_c = direction(cfg, spark, a, c)
-    _, c_to_a = direction(cfg, spark, c, a)
+    trained_c, c_to_a = direction(cfg, spark, c, a)
+    score_heads = score_curve(cfg, spark, {
+        "alexa_to_clothing": (a, c, trained.chosen.key),
+        "clothing_to_alexa": (c, a, trained_c.chosen.key),
+    })  # fmt: skip
 
     def served(rows: list[dict]) -> dict:
         return next(r for r in rows if r.get("chosen"))
@@ -304,9 +354,13 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
             "accuracy": ours["accuracy"],
             "macro_f1": ours["macro_f1"],
             "binary_accuracy": ours["binary_accuracy"],
+            "binary_balanced_accuracy": ours["binary_balanced_accuracy"],
+            "auc": ours["auc"],
             "vader_accuracy": v["accuracy"],
             "vader_macro_f1": v["macro_f1"],
             "vader_binary_accuracy": v["binary_accuracy"],
+            "vader_binary_balanced_accuracy": v["binary_balanced_accuracy"],
+            "vader_auc": v["auc"],
             "majority_accuracy": peer(rows, "majority")["accuracy"],
             "models": rows,
         }
@@ -326,6 +380,7 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
             "test_share": TEST_SHARE,
             "candidates": list(cfg.nlp.candidates),
             "reg_params": list(cfg.nlp.reg_params),
+            "score_reg_param": cfg.nlp.score_reg_param,
             "encoder_precision": cfg.nlp.encoder_precision,
             "encoder_max_tokens": cfg.nlp.encoder_max_tokens,
             "repeat": repeat,
@@ -346,6 +401,7 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
         },
         "clothing_in_domain": keys(c_to_a["in_domain"]),
         "speed_steps": speed,
+        "score_heads": score_heads,
         "training_sample": [
             *sample_curve(cfg, spark, a, c, samples),
             {
@@ -364,7 +420,8 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
 def render(payload: dict) -> None:
     cols = [("model", "model"), ("chosen", "served"), ("accuracy", "accuracy"),
             ("macro_f1", "macro F1"), ("binary_accuracy", "binary acc."),
-            ("binary_macro_f1", "binary F1")]  # fmt: skip
+            ("binary_macro_f1", "binary F1"), ("binary_balanced_accuracy", "binary bal. acc."),
+            ("auc", "AUC")]  # fmt: skip
     p, m = payload, payload["machine"]
     parts = [f"### In-domain: Alexa held-out quarter ({p['test_rows']:,} reviews "
              f"{p['test_labels']}), trained on {p['train_rows']:,}\n\n{table(p['models'], cols)}",
@@ -385,6 +442,21 @@ def render(payload: dict) -> None:
         f"### Speed steps (Alexa, local[2]) and what each costs\n\n"
         f"{table(p['speed_steps'], speed_cols)}"
     )
+    if p.get("score_heads"):
+        head_cols = [
+            ("score_reg_param", "score head penalty"),
+            *[
+                (f"{d}_{w}_{k}", f"{label} {w.replace('_', '-')} {name}")
+                for d, label in DIRECTIONS.items()
+                for w in ("in_domain", "cross_domain")
+                for k, name in (("binary_balanced_accuracy", "bal. acc."), ("auc", "AUC"))
+            ],
+        ]
+        parts.append(
+            f"### The score head's penalty (`nlp.score_reg_param`, served: "
+            f"{p['config']['score_reg_param']}), label head as chosen\n\n"
+            f"{table(p['score_heads'], head_cols)}"
+        )  # fmt: skip
     sample_cols = [
         ("train_reviews", "training reviews"),
         ("in_domain_macro_f1", "Alexa F1"),

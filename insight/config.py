@@ -161,6 +161,7 @@ class NlpConfig:
     encoder_max_tokens: int
     encoder_batch_size: int
     reg_params: tuple[float, ...]
+    score_reg_param: float
     max_training_reviews: int
 
 
@@ -303,6 +304,8 @@ class Config:
             )
         if not self.nlp.reg_params or any(v < 0 for v in self.nlp.reg_params):
             raise ConfigError("nlp.reg_params: give at least one value, each >= 0")
+        if self.nlp.score_reg_param < 0:
+            raise ConfigError(f"nlp.score_reg_param {self.nlp.score_reg_param}: use a value >= 0")
         self._check_recommend()
         p = self.propensity
         if not 0 <= p.medium_band_percentile < p.high_band_percentile <= 100:

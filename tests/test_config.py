@@ -56,6 +56,8 @@ def test_config_is_frozen(tmp_path):
         ("segment.pca_components=-1", "segment.pca_components"),
         ("clv.holdout_days=0", "clv.holdout_days"),
         ("clv.monthly_discount=-0.1", "clv.monthly_discount"),
+        ("nlp.score_reg_param=-1", "nlp.score_reg_param"),
+        ("nlp.reg_params=[]", "nlp.reg_params"),
         ("nonsense", "key=value"),
     ],
 )

@@ -307,3 +307,37 @@ def test_a_candidate_that_overfits_the_shops_groups_loses_the_selection(spark):
     assert lexicon.cross_macro_f1 < 0.5 < plain.cross_macro_f1  # ...and fails unseen groups
     assert trained.chosen.name == "minilm_logreg"
     assert set(trained.held_out_groups) == flipped
+
+
+def test_the_score_head_has_its_own_penalty_and_the_label_head_keeps_the_chosen_one(spark):
+    """Two heads on one feature vector: `sentiment` from the label head at `reg_param`,
+    `sentiment_score` from the score head at `nlp.score_reg_param`. Penalised into flatness,
+    the score head says nothing while the labels stay right; at the same penalty it agrees."""
+    from insight.nlp import embeddings
+    from insight.nlp.model import fit_candidate
+    from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
+    from insight.nlp.text import TEXT
+
+    rng = np.random.default_rng(11)
+    rows = []
+    for i in range(240):
+        label = ("negative", "neutral", "positive")[i % 3]
+        centre = {"negative": -2.0, "neutral": 0.0, "positive": 2.0}[label]
+        vector = [centre + rng.normal(0, 0.4), *rng.normal(0, 1, 5)]
+        rows.append((f"r{i}", "some text", label, [float(x) for x in vector]))
+    schema = (f"{C.REVIEW_ID} string, {TEXT} string, {LABEL} string, "
+              f"{embeddings.EMBEDDING} array<float>")  # fmt: skip
+    df = spark.createDataFrame(rows, schema).transform(embeddings.with_vector)
+
+    def scored(score_reg_param: float) -> list:
+        cfg_nlp = replace(CFG, score_reg_param=score_reg_param)
+        model = fit_candidate("minilm_logreg", cfg_nlp, df, reg_param=0.01)
+        out = model.transform(df).transform(with_prediction)
+        return out.select(LABEL, SENTIMENT, SENTIMENT_SCORE).collect()
+
+    flat = scored(1000.0)
+    assert sum(r[LABEL] == r[SENTIMENT] for r in flat) / len(flat) > 0.9
+    assert max(abs(r[SENTIMENT_SCORE]) for r in flat) < 0.05
+    same = [r for r in scored(0.01) if r[LABEL] != "neutral"]
+    agree = sum((r[SENTIMENT_SCORE] > 0) == (r[LABEL] == "positive") for r in same)
+    assert agree / len(same) > 0.9

@@ -83,8 +83,8 @@ class CandidateResult:
 def by_length(df: DataFrame) -> DataFrame:
     """Rows ordered by text length within each partition (no shuffle).
 
-    Spark NLP embeds rows in batches padded to the longest text of the batch; batches of
-    similar lengths waste far less work (MiniLM on real reviews: 58 -> 232 reviews/s)."""
+    Spark NLP's trainable annotators (ClassifierDL) run rows in batches padded to the
+    longest text of the batch; batches of similar lengths waste far less work."""
     return df.sortWithinPartitions(F.length(TEXT))
 
 
@@ -300,6 +300,7 @@ def register(
         mlflow.log_params({
             "candidates": ",".join(n.candidates), "chosen": chosen.name,
             "reg_param": chosen.reg_param, "reg_params": ",".join(map(str, n.reg_params)),
+            "score_reg_param": n.score_reg_param,
             "train_rows": trained.train_rows, "holdout_rows": trained.holdout_rows,
             "cross_rows": trained.cross_rows, "held_out_groups": len(trained.held_out_groups),
             "max_training_reviews": n.max_training_reviews,

@@ -14,14 +14,20 @@ Ratings are the labels (1-2 negative, 3 neutral, 4-5 positive). Candidates:
   ClassifierDL (a small TensorFlow network, graph shipped in the Spark NLP jar).
 
 The text candidates read the `document`/`token`/`clean` columns made by `prep_stages`;
-the vector candidates read the stored vector and lexicon columns. Both vector candidates
-are strongly regularised (L2 on standardised features, `nlp.reg_params`) and the
-lexicon scores enter LEXICON_COPIES times: in-shop checks favour weak penalties that learn
-the shop's own words, and a model trained on one shop then lost up to 14 points of
-balanced polarity accuracy on the other (bench/sentiment.py and its offline replica).
-`sentiment_score` is P(positive) - P(negative) of the class-balanced model: it does not
-assume the shop's mix of good and bad reviews, so its sign stays right on sets with another
-mix. The label leans halfway back to the shop's own mix (see LABEL_PRIOR_POWER).
+the vector candidates read the stored vector and lexicon columns (the lexicon scores enter
+LEXICON_COPIES times) and have two logistic-regression heads on them:
+
+- the label head gives `sentiment` and `probability`. Its L2 strength is chosen from
+  `nlp.reg_params` by the selection's checks, which are inside one shop and favour weak
+  penalties that learn the shop's own words: right for a label about this shop.
+- the score head gives `sentiment_score` = P(positive) - P(negative), class-balanced, at one
+  strong fixed penalty (`nlp.score_reg_param`): trained on one shop and measured on the
+  other, weak penalties lost 10-13 points of balanced polarity accuracy (bench/sentiment.py
+  measures the curve). Class-balanced, it does not assume the shop's mix of good and bad
+  reviews, so its sign stays right on sets with another mix.
+
+The label leans halfway back to the shop's own mix (see LABEL_PRIOR_POWER); it and the
+score's sign can disagree on a borderline review.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ CLASS_WEIGHT = "class_weight"
 FEATURES = "sentiment_features"
 LR_PROBABILITY = "lr_probability"  # not `probability`: that is an output column of ours
 LR_PREDICTION = "lr_prediction"
+SCORE_PROBABILITY = "score_probability"  # the score head's class probabilities
 # With standardised features each input pays the same L2 penalty, so one lexicon score
 # weighs like one of the 384 vector components; in copies the weight spreads and costs
 # less. Ten carried over between shops better than one (offline replica of the bench).
@@ -197,12 +204,20 @@ def candidate_stages(
         lexicon = LEXICON if name == "minilm_lexicon_logreg" else ()
         return [
             VectorAssembler(inputCols=[VECTOR, *lexicon * LEXICON_COPIES], outputCol=FEATURES),
+            # The label head: the shop's own classes, at the chosen strength.
             LogisticRegression(
                 featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
                 family="multinomial", regParam=reg_param, elasticNetParam=0.0, maxIter=100,
                 tol=1e-5, thresholds=label_thresholds(counts),
                 probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
                 predictionCol=LR_PREDICTION,
+            ),
+            # The score head: polarity that carries to other texts, at a fixed strong penalty.
+            LogisticRegression(
+                featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
+                family="multinomial", regParam=cfg.score_reg_param, elasticNetParam=0.0,
+                maxIter=100, tol=1e-5, probabilityCol=SCORE_PROBABILITY,
+                rawPredictionCol="score_raw", predictionCol="score_prediction",
             ),
         ]  # fmt: skip
     if name == "word2vec_classifierdl":
@@ -311,10 +326,11 @@ def with_prediction(df: DataFrame) -> DataFrame:
 
 
 def _from_probabilities(df: DataFrame) -> DataFrame:
-    """The model's label (see LABEL_PRIOR_POWER) and its class-balanced probability; score
-    P(positive) - P(negative). A model trained without the top classes has a shorter
-    vector: their probability is 0."""
-    probs = vector_to_array(F.col(LR_PROBABILITY))
+    """The label head's label (see LABEL_PRIOR_POWER) and its class-balanced probability;
+    score P(positive) - P(negative) of the score head (of the label head in models saved
+    before there was one). A model trained without the top classes has a shorter vector:
+    their probability is 0."""
+    scores = SCORE_PROBABILITY if SCORE_PROBABILITY in df.columns else LR_PROBABILITY
 
     def p(i: int) -> Column:
         return F.when(F.size("_p") > i, F.col("_p")[i]).otherwise(F.lit(0.0))
@@ -322,9 +338,10 @@ def _from_probabilities(df: DataFrame) -> DataFrame:
     best = F.col(LR_PREDICTION).cast("int")
     classes = F.array(*[F.lit(c) for c in CLASSES])
     return (
-        df.withColumn("_p", probs)
+        df.withColumn("_p", vector_to_array(F.col(scores)))
+        .withColumn(SENTIMENT_SCORE, p(CLASSES.index(POSITIVE)) - p(CLASSES.index(NEGATIVE)))
+        .withColumn("_p", vector_to_array(F.col(LR_PROBABILITY)))
         .withColumn(SENTIMENT, classes[best])
         .withColumn(PROBABILITY, F.col("_p")[best])
-        .withColumn(SENTIMENT_SCORE, p(CLASSES.index(POSITIVE)) - p(CLASSES.index(NEGATIVE)))
         .drop("_p")
     )
