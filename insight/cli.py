@@ -15,9 +15,6 @@ from insight.erase import command as erase_command
 
 log = logging.getLogger("insight")
 
-# jobs/<job>.py, except where the name would shadow a standard library module when
-# spark-submit runs a script from jobs/ (cProfile imports `profile`).
-JOB_MODULES = {"profile": "customer_profile"}
 JOBS = (*dag.NAMES, "all")
 
 DESCRIPTION = """\
@@ -126,7 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _submit_args(args.env)
     if args.command in ("audit", "erase"):
         return {"audit": audit_command, "erase": erase_command}[args.command].main(args)
-    module = importlib.import_module(f"jobs.{JOB_MODULES.get(args.job, args.job)}")
+    entry = "jobs.all" if args.job == "all" else dag.task(args.job).module
+    module = importlib.import_module(entry)
     return module.main(args.job_args)
 
 

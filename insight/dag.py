@@ -16,49 +16,57 @@ class Task:
     """One job of the DAG.
 
     Args:
-        name: the job, as in `insight run <name>` and jobs/<module>.py.
+        name: the job, as in `insight run <name>`.
         depends_on: tasks whose tables this one reads.
-        retrain_flags: the job's flags in the weekly retraining run; None: not retrained.
         summary: one line for --help and the docs.
+        body: "module:function" that runs the job (imported only when the task runs).
+        retrain_flags: the job's flags in the weekly retraining run; None: not retrained.
+        script: its spark-submit entry point jobs/<script>.py, when not jobs/<name>.py.
     """
 
     name: str
     depends_on: tuple[str, ...]
     summary: str
+    body: str
     retrain_flags: tuple[str, ...] | None = None
+    script: str | None = None
+
+    @property
+    def module(self) -> str:
+        """The entry point's module: `jobs.<script>`, which parses the job's flags."""
+        return f"jobs.{self.script or self.name}"
 
 
+# The one list of jobs: the CLI, `insight run all`, jobs/ (spark-submit) and the Databricks
+# bundle's checks all read it. Adding a job: its package under insight/, a line here, and
+# its jobs/<name>.py entry point.
 TASKS: tuple[Task, ...] = (
-    Task("ingest", (), "landing files -> bronze.* (append-only, raw)"),
-    Task("clean", ("ingest",), "bronze -> silver.* validated by GX, bad rows -> quarantine.*"),
-    Task(
-        "nlp",
-        ("clean",),
-        "reviews -> gold.review_insights, sentiment trends, keyphrases, alerts",
-        retrain_flags=("--retrain",),
-    ),
-    Task("features", ("nlp",), "gold.customer_features per customer as of the date"),
-    Task("segment", ("features",), "gold.customer_segments: RFM segments and named clusters"),
-    Task("clv", ("clean",), "gold.customer_clv: BG/NBD + Gamma-Gamma lifetime value"),
-    Task(
-        "recommend",
-        ("clean",),
-        "gold.recommendations: implicit ALS top-N with reasons",
-        retrain_flags=(),  # trains every run; the gate decides what serves
-    ),
-    Task(
-        "propensity",
-        ("features",),
-        "gold.customer_scores: Horovod TF purchase/churn propensity",
-        retrain_flags=("--train",),
-    ),
-    Task(
-        "profile",
-        ("features", "segment", "clv", "recommend", "propensity"),
-        "gold.customer_profile: one row per customer, everything above",
-    ),
-    Task("report", ("profile",), "HTML insight report under <lake>/reports/<as_of>/"),
-)
+    Task("ingest", (), "landing files -> bronze.* (append-only, raw)",
+         "insight.ingest.run:ingest_all"),
+    Task("clean", ("ingest",), "bronze -> silver.* validated by GX, bad rows -> quarantine.*",
+         "insight.clean.run:clean_all"),
+    Task("nlp", ("clean",), "reviews -> gold.review_insights, sentiment trends, keyphrases, alerts",
+         "insight.nlp.run:nlp_all", retrain_flags=("--retrain",)),
+    # after nlp: reads gold.review_insights
+    Task("features", ("nlp",), "gold.customer_features per customer as of the date",
+         "insight.features.run:features_all"),
+    Task("segment", ("features",), "gold.customer_segments: RFM segments and named clusters",
+         "insight.segment.run:segment_all"),
+    Task("clv", ("clean",), "gold.customer_clv: BG/NBD + Gamma-Gamma lifetime value",
+         "insight.clv.run:clv_all"),
+    # trains every run; the gate decides what serves
+    Task("recommend", ("clean",), "gold.recommendations: implicit ALS top-N with reasons",
+         "insight.recommend.run:recommend_all", retrain_flags=()),
+    Task("propensity", ("features",), "gold.customer_scores: Horovod TF purchase/churn propensity",
+         "insight.propensity.run:propensity_all", retrain_flags=("--train",)),
+    # jobs/customer_profile.py: a script named profile.py would shadow the standard library's
+    # `profile` (cProfile imports it) when spark-submit runs a script from jobs/.
+    Task("profile", ("features", "segment", "clv", "recommend", "propensity"),
+         "gold.customer_profile: one row per customer, everything above",
+         "insight.profile.run:profile_all", script="customer_profile"),
+    Task("report", ("profile",), "HTML insight report under <lake>/reports/<as_of>/",
+         "insight.report.run:report_all"),
+)  # fmt: skip
 
 NAMES: tuple[str, ...] = tuple(t.name for t in TASKS)
 # The tasks whose models the weekly retraining run refreshes.

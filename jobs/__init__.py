@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator, Mapping
 
+from insight import dag
 from insight.runtime import JobRun
 
 Body = Callable[[JobRun], None]
@@ -29,16 +30,5 @@ class _Bodies(Mapping[str, Body]):
         return len(self._targets)
 
 
-# What runs each task of insight/dag.py (the graph itself lives there), in DAG order.
-DAG: Mapping[str, Body] = _Bodies({
-    "ingest": "insight.ingest.run:ingest_all",
-    "clean": "insight.clean.run:clean_all",
-    "nlp": "insight.nlp.run:nlp_all",
-    "features": "insight.features.run:features_all",  # after nlp: reads gold.review_insights
-    "segment": "insight.segment.run:segment_all",  # after features: gold.customer_features
-    "clv": "insight.clv.run:clv_all",  # BG/NBD + Gamma-Gamma on silver.events
-    "recommend": "insight.recommend.run:recommend_all",  # ALS on silver.events
-    "propensity": "insight.propensity.run:propensity_all",  # Horovod TF + Spark baselines
-    "profile": "insight.profile.run:profile_all",  # joins everything above
-    "report": "insight.report.run:report_all",  # last: the gold and ops tables, the registry
-})  # fmt: skip
+# What runs each task of insight/dag.py, in DAG order (the list itself lives there).
+DAG: Mapping[str, Body] = _Bodies({t.name: t.body for t in dag.TASKS})

@@ -34,6 +34,16 @@ def test_the_jobs_package_runs_exactly_the_dag():
     assert tuple(DAG) == dag.NAMES
 
 
+def test_every_task_names_an_entry_point_and_a_body_that_exist():
+    """The one list names files and functions by string: a typo must fail here, not at 2am."""
+    root = Path(__file__).resolve().parents[1]
+    for t in dag.TASKS:
+        assert (root / f"{t.module.replace('.', '/')}.py").is_file(), t.module
+        module, _, name = t.body.partition(":")
+        source = (root / f"{module.replace('.', '/')}.py").read_text()
+        assert f"def {name}(" in source, t.body
+
+
 def test_select_only_from_and_bad_names():
     assert [t.name for t in dag.select(["profile", "ingest"])] == ["ingest", "profile"]
     assert [t.name for t in dag.select(start="propensity")] == ["propensity", "profile", "report"]

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from insight.dag import NAMES, RETRAINED, TASKS
+from insight.dag import task as dag_task
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLE_DIR = ROOT / "infra" / "databricks"
@@ -565,7 +566,7 @@ def test_entry_point_is_the_insight_console_script(bundle):
 
 def test_task_parameters_parse_with_the_real_job_parsers(bundle):
     """Every task's flags are accepted by `insight run` and by its job's own parser."""
-    from insight.cli import JOB_MODULES, build_parser
+    from insight.cli import build_parser
     from insight.config import add_common_args
 
     for name, job in resolved_jobs(bundle, "prod").items():
@@ -574,7 +575,7 @@ def test_task_parameters_parse_with_the_real_job_parsers(bundle):
             params = task["python_wheel_task"]["parameters"]
             try:
                 args = build_parser().parse_args(params)
-                module = importlib.import_module(f"jobs.{JOB_MODULES.get(args.job, args.job)}")
+                module = importlib.import_module(dag_task(args.job).module)
                 parser = argparse.ArgumentParser(prog=f"insight run {args.job}")
                 add_common_args(parser)
                 if hasattr(module, "add_args"):

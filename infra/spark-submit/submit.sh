@@ -39,8 +39,8 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do submit_opts+=("$1"); shift; done
 shift  # the --
 job=$1; shift
 
-# jobs/<job>.py, except profile (insight.cli.JOB_MODULES: jobs/profile.py would shadow the
-# standard library's `profile` module for a script run from jobs/).
+# jobs/<job>.py, except profile (Task.script in insight/dag.py: jobs/profile.py would shadow
+# the standard library's `profile` module for a script run from jobs/).
 case "$job" in
   *.py) entry=$job ;;
   profile) entry=$REPO/jobs/customer_profile.py ;;
