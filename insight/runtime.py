@@ -78,6 +78,10 @@ class JobRun:
         """The same run (id, session, as_of) acting as another job of the DAG."""
         return dataclasses.replace(self, job=job, skipped=[])
 
+    def step(self) -> Step:
+        """Start timing a piece of this job's work; its ledger rows carry start and seconds."""
+        return Step(self)
+
     def entry(
         self,
         table_name: str | None,
@@ -121,6 +125,24 @@ class JobRun:
             self.skipped += [f"{e.table_name}: {e.message}" for e in entries if e.status == SKIPPED]
 
 
+@dataclass
+class Step:
+    """One timed piece of a job's work (a table, a batch): `step.entry(table, status, ...)` is
+    its ledger row, started when the step was and timed up to now."""
+
+    run: JobRun
+    started_at: datetime = field(default_factory=utc_now)
+    t0: float = field(default_factory=time.monotonic)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.t0
+
+    def entry(self, table_name: str | None, status: str, **fields: Any) -> LedgerEntry:
+        return self.run.entry(table_name, status, started_at=self.started_at,
+                              seconds=self.seconds, **fields)  # fmt: skip
+
+
 def run_job(
     job: str,
     body: Callable[[JobRun], None],
@@ -158,20 +180,19 @@ def run_job(
 
 def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:
     """Run one job body; record `done` or `failed` in the ledger; 0, 2 (bad input) or 1."""
-    t0 = time.monotonic()
-    started = utc_now()
+    step = run.step()
     try:
         body(run)
     except InsightError as exc:
         log.error("%s failed: %s", run.job, exc)
-        _record(run, FAILED, started, t0, str(exc))
+        _record(step, FAILED, str(exc))
         return getattr(exc, "exit_code", 2)
     except Exception as exc:
         log.exception("%s failed unexpectedly", run.job)
-        _record(run, FAILED, started, t0, f"{type(exc).__name__}: {exc}")
+        _record(step, FAILED, f"{type(exc).__name__}: {exc}")
         return 1
-    seconds = time.monotonic() - t0
-    if not _record(run, DONE, started, t0, f"done in {seconds:.1f}s"):
+    seconds = step.seconds
+    if not _record(step, DONE, f"done in {seconds:.1f}s"):
         # Unrecorded, the DAG and the audit would not know the work was done: not a success.
         log.error("%s: its work finished but %s could not record it: failed", run.job,
                   tables.RUN_LEDGER)  # fmt: skip
@@ -180,11 +201,10 @@ def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:
     return 0
 
 
-def _record(run: JobRun, status: str, started: datetime, t0: float, message: str) -> bool:
+def _record(step: Step, status: str, message: str) -> bool:
     """Record the job's outcome; False (and the error logged) if the ledger write failed."""
-    entry = run.entry(
-        None, status, started_at=started, seconds=time.monotonic() - t0, message=message[:2000]
-    )
+    run = step.run
+    entry = step.entry(None, status, message=message[:2000])
     try:
         run.record([entry])
     except Exception:  # the ledger itself may be what broke; the log still has the error

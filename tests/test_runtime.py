@@ -32,3 +32,18 @@ def test_a_job_whose_done_cannot_be_recorded_fails(spark, tmp_path, caplog):
     assert execute(_run(spark, str(broken)), body) == 1
     assert "could not record it" in caplog.text and "probe: done" not in caplog.text
     assert Path(broken / "ops" / "run_ledger").read_text() == "not a Delta table"
+
+
+def test_a_step_s_ledger_rows_carry_its_start_and_its_time_up_to_each_row(tmp_path):
+    import time
+
+    run = JobRun("probe", load_config("local", lake=str(tmp_path)), None, date(2025, 12, 31))
+    step = run.step()
+    time.sleep(0.05)
+    first = step.entry("silver.events", "ok", rows_in=3, message="m")
+    time.sleep(0.05)
+    second = step.entry("silver.orders", "ok")
+    assert first.started_at == second.started_at == step.started_at
+    assert first.started_at <= first.finished_at <= second.finished_at
+    assert 0.05 <= first.seconds < second.seconds
+    assert (first.rows_in, first.message, first.job, first.run_id) == (3, "m", "probe", run.run_id)

@@ -38,7 +38,7 @@ from insight.errors import DataQualityError, InsightError, InvariantError
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK
 from insight.quality import gx
 from insight.quality.rules import OUTPUT, ROW, load_suite, suite_rules, with_failed_rules
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 from insight.streaming import Batch, process_available
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
             return
         clean_batch(run, spec, batch, suite=suite, params=params, refs=refs)
 
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     # skipChangeCommits: an erasure's DELETE on bronze is not new data (and would otherwise
     # stop the stream: Delta streams refuse non-append commits by default).
     stream = (
@@ -146,10 +146,10 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
     )
     if batches == 0:
         log.info("clean %s: no new bronze rows", spec.entity)
-        entry = run.entry(
-            tables.silver(spec.entity).qualified, NOTHING_NEW, started_at=started,
-            seconds=time.monotonic() - t0,
-        )  # fmt: skip
+        entry = step.entry(
+            tables.silver(spec.entity).qualified,
+            NOTHING_NEW,
+        )
         run.record([entry])
 
 
@@ -163,7 +163,7 @@ def clean_batch(
     refs: dict[str, DataFrame],
 ) -> BatchCounts:
     spark, lake, entity = run.spark, run.lake, spec.entity
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     row_rules, output_rules = suite_rules(suite, ROW), suite_rules(suite, OUTPUT)
 
     staged = (
@@ -177,7 +177,7 @@ def clean_batch(
         batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
         log.info(
             "clean %s, %s: %d rows staged (%.1fs); validating with GX",
-            entity, batch_label, rows_in, time.monotonic() - t0,
+            entity, batch_label, rows_in, step.seconds,
         )  # fmt: skip
         t_gx = time.monotonic()
         row_results = gx.validate(
@@ -193,7 +193,7 @@ def clean_batch(
             for r in failed.select(F.explode(C.FAILED_RULES)).groupBy("col").count().collect()
         }
         quarantine_rows = failed.transform(
-            to_quarantine, spec, run_id=run.run_id, as_of=run.as_of, quarantined_at=started
+            to_quarantine, spec, run_id=run.run_id, as_of=run.as_of, quarantined_at=step.started_at
         )
         good = staged.where(F.size(C.FAILED_RULES) == 0)
         n_good = good.count()
@@ -249,20 +249,24 @@ def clean_batch(
             spark, [*row_results, *output_results],
             run_id=run.run_id, job=run.job, table_name=tables.silver(entity).qualified,
             batch_id=batch_label, as_of=run.as_of, suite=spec.suite, quarantined=by_rule,
-            validated_at=started,
+            validated_at=step.started_at,
         )  # fmt: skip
         tables.append(dq, tables.DQ_RESULTS, lake, txn=batch.txn(tables.DQ_RESULTS.qualified))
     finally:
         staged.unpersist()
         if "silver_rows" in locals():
             silver_rows.unpersist()
-    seconds = time.monotonic() - t0
-    entry = run.entry(
-        tables.silver(entity).qualified, OK, started_at=started, seconds=seconds,
-        batch_id=batch_label, rows_in=counts.rows_in, rows_written=counts.written,
-        rows_quarantined=counts.quarantined, duplicates_collapsed=counts.duplicates,
+    seconds = step.seconds
+    entry = step.entry(
+        tables.silver(entity).qualified,
+        OK,
+        batch_id=batch_label,
+        rows_in=counts.rows_in,
+        rows_written=counts.written,
+        rows_quarantined=counts.quarantined,
+        duplicates_collapsed=counts.duplicates,
         validation_seconds=gx_seconds,
-    )  # fmt: skip
+    )
     run.record([entry], txn=batch.txn(tables.RUN_LEDGER.qualified))
     log.info(
         "clean %s, %s: %d in -> %d written, %d quarantined, %d duplicates collapsed "

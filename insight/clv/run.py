@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import chain
@@ -39,7 +38,7 @@ from insight.config import ClvConfig
 from insight.errors import InsightError
 from insight.features.compute import PURCHASE, RETURN
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +182,7 @@ def to_frame(run: JobRun, scored: pd.DataFrame, params: dict[str, float]) -> Dat
 
 def clv_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     settings = clv_settings(run)
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
@@ -197,8 +196,7 @@ def clv_all(run: JobRun) -> None:
         except TooLittleHistoryError as exc:
             # A young lake: say so and let the DAG go on (profile leaves CLV null).
             log.warning("clv skipped: %s", exc)
-            run.record([run.entry(S.CUSTOMER_CLV.qualified, SKIPPED, started_at=started,
-                                  seconds=time.monotonic() - t0, message=str(exc))])  # fmt: skip
+            run.record([step.entry(S.CUSTOMER_CLV.qualified, SKIPPED, message=str(exc))])
             return
         params = _params(fitted, settings)
         log.info("clv: fitted on %d customers: %s", len(pdf),
@@ -222,9 +220,8 @@ def clv_all(run: JobRun) -> None:
     log.info("clv: %s", validation)
     log.info("clv: %d customers as of %s -> %s", written, run.as_of, S.CUSTOMER_CLV)
     run.record([
-        run.entry(
-            S.CUSTOMER_CLV.qualified, OK, started_at=started,
-            seconds=time.monotonic() - t0, rows_in=len(pdf), rows_written=written,
+        step.entry(
+            S.CUSTOMER_CLV.qualified, OK, rows_in=len(pdf), rows_written=written,
             message=f"as_of {run.as_of}: {written} customers; "
             f"params {', '.join(f'{k}={v:.4g}' for k, v in params.items())}; {validation}",
         )

@@ -8,7 +8,6 @@ the same as_of leaves the same content and other as_of dates untouched.
 from __future__ import annotations
 
 import logging
-import time
 
 from insight import columns as C
 from insight import landing as L
@@ -17,14 +16,14 @@ from insight.features import compute
 from insight.features import schemas as S
 from insight.nlp.schemas import REVIEW_INSIGHTS
 from insight.ops.ledger import LEDGER_SCHEMA, OK
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 
 log = logging.getLogger(__name__)
 
 
 def features_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
     events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
@@ -51,9 +50,8 @@ def features_all(run: JobRun) -> None:
              rows_in, run.as_of, written, S.CUSTOMER_FEATURES)  # fmt: skip
     reviews = "used" if has_insights else f"absent ({REVIEW_INSIGHTS} missing: defaults)"
     run.record([
-        run.entry(
-            S.CUSTOMER_FEATURES.qualified, OK, started_at=started,
-            seconds=time.monotonic() - t0, rows_in=rows_in, rows_written=written,
+        step.entry(
+            S.CUSTOMER_FEATURES.qualified, OK, rows_in=rows_in, rows_written=written,
             message=f"as_of {run.as_of}: {written} customers from {rows_in} events; "
             f"review insights {reviews}",
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 
 from insight import columns as C
@@ -22,7 +21,7 @@ from insight.ingest.bronze import (
     without_header,
 )
 from insight.ops.ledger import NOTHING_NEW, OK
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 from insight.streaming import Batch, process_available
 
 log = logging.getLogger(__name__)
@@ -79,9 +78,11 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
 
     def handle(batch: Batch) -> None:
         nonlocal total
-        started, t0 = utc_now(), time.monotonic()
+        step = run.step()
         batch_id = f"{entity}-{batch.epoch:06d}"
-        rows = batch.df.transform(with_batch, batch_id=batch_id, ingested_at=started).persist()
+        rows = batch.df.transform(
+            with_batch, batch_id=batch_id, ingested_at=step.started_at
+        ).persist()
         kept = rows
         if suppressed is not None:
             kept = rows.transform(
@@ -104,14 +105,19 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
             "ingest %s: batch %s appended %d lines to %s%s", entity, batch_id, n, table,
             "".join(f"; {x}" for x in notes),
         )  # fmt: skip
-        entry = run.entry(
-            table.qualified, OK, started_at=started, seconds=time.monotonic() - t0,
-            batch_id=batch_id, rows_in=n_in, rows_written=n, rows_quarantined=0,
-            duplicates_collapsed=0, message="; ".join(notes) or None,
-        )  # fmt: skip
+        entry = step.entry(
+            table.qualified,
+            OK,
+            batch_id=batch_id,
+            rows_in=n_in,
+            rows_written=n,
+            rows_quarantined=0,
+            duplicates_collapsed=0,
+            message="; ".join(notes) or None,
+        )
         run.record([entry], txn=batch.txn(tables.RUN_LEDGER.qualified))
 
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     try:
         batches = process_available(
             lines,
@@ -125,8 +131,9 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
         raise
     if batches == 0:
         log.info("ingest %s: no new files under %s", entity, folder)
-        entry = run.entry(
-            table.qualified, NOTHING_NEW, started_at=started, seconds=time.monotonic() - t0
+        entry = step.entry(
+            table.qualified,
+            NOTHING_NEW,
         )
         run.record([entry])
     return total

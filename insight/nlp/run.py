@@ -11,7 +11,6 @@ none exists, when `--retrain` is given, or when the encoder config changed under
 from __future__ import annotations
 
 import logging
-import time
 
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
@@ -27,7 +26,7 @@ from insight.nlp import schemas as S
 from insight.nlp.sentiment import LABEL, UNKNOWN, VECTOR_CANDIDATES, with_label
 from insight.nlp.text import SCORABLE, TEXT, TEXT_STATUS, scorable, with_nlp_text
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK, SKIPPED
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +196,7 @@ def serve_model(
 
 def nlp_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     reviews = reviews_until(run)
     try:
@@ -206,8 +205,7 @@ def nlp_all(run: JobRun) -> None:
         # A young lake: nothing to learn from yet. Say so and let the DAG go on; the
         # reviews are scored by the first run that can train a model.
         log.warning("nlp skipped: %s (no review model registered yet)", exc)
-        run.record([run.entry(S.REVIEW_INSIGHTS.qualified, SKIPPED, started_at=started,
-                              seconds=time.monotonic() - t0, message=str(exc))])  # fmt: skip
+        run.record([step.entry(S.REVIEW_INSIGHTS.qualified, SKIPPED, message=str(exc))])
         return
     tables.create_if_missing(
         spark, S.REVIEW_INSIGHTS, lake, S.REVIEW_INSIGHTS_SCHEMA,
@@ -237,9 +235,9 @@ def nlp_all(run: JobRun) -> None:
     # Vectors read from the store rather than computed: for training and for scoring.
     reused = max(to_score - embedded, 0) if review_model.uses_vectors(model) else 0
     entries = [
-        run.entry(
-            S.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW, started_at=started,
-            seconds=time.monotonic() - t0, rows_in=n_todo, rows_written=written,
+        step.entry(
+            S.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW,
+            rows_in=n_todo, rows_written=written,
             message=f"model {served.label}{' (trained this run)' if trained else ''}; "
             f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}; "
             f"embedded {embedded}, reused {reused} stored vectors",
@@ -270,13 +268,12 @@ def write_trends(run: JobRun) -> list:
          "Products and brands whose negative-review share rose clearly; rule in each row"),
     ]  # fmt: skip
     for table, schema, frame, replace_where, comment in outputs:
-        t0, started = time.monotonic(), utc_now()
+        step = run.step()
         tables.create_if_missing(spark, table, lake, schema, comment=comment)
         shaped = frame.select(*[F.col(f.name).cast(f.dataType) for f in schema])
         rows = tables.overwrite(shaped, table, lake, replace_where=replace_where)
         log.info("nlp: %s rewritten, %d rows", table, rows)
-        entries.append(run.entry(table.qualified, OK, started_at=started,
-                                 seconds=time.monotonic() - t0, rows_written=rows))  # fmt: skip
+        entries.append(step.entry(table.qualified, OK, rows_written=rows))
     return entries
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from pyspark.sql import functions as F
 
@@ -20,7 +19,7 @@ from insight.profile.build import (
     SOURCES,
     customer_profile,
 )
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ COMMENT = (
 
 def profile_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
     features = tables.read_required(spark, CUSTOMER_FEATURES, lake, "features")
@@ -60,6 +59,6 @@ def profile_all(run: JobRun) -> None:
     )  # fmt: skip
     note = f"as_of {run.as_of}" + (f"; not built yet: {', '.join(missing)}" if missing else "")
     log.info("profile: %d inserted, %d updated (%s)", counts.inserted, counts.updated, note)
-    run.record([run.entry(CUSTOMER_PROFILE.qualified, OK, started_at=started,
-                          seconds=time.monotonic() - t0, rows_written=counts.written,
-                          message=note)])  # fmt: skip
+    run.record(
+        [step.entry(CUSTOMER_PROFILE.qualified, OK, rows_written=counts.written, message=note)]
+    )

@@ -13,7 +13,6 @@ Idempotent: the as_of's rows of both tables are replaced in one commit each.
 from __future__ import annotations
 
 import logging
-import time
 
 import mlflow
 from pyspark.ml.feature import PCA
@@ -227,7 +226,7 @@ def _write(run: JobRun, df: DataFrame, table: tables.Table, schema, comment: str
 
 
 def propensity_all(run: JobRun) -> None:
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(run.spark, tables.RUN_LEDGER, run.lake, LEDGER_SCHEMA)
     src = sources(run)
     inputs = model_inputs(features_at(run), src.customers).cache()
@@ -237,8 +236,7 @@ def propensity_all(run: JobRun) -> None:
         note = f"as_of {run.as_of}: " + "; ".join(f"{t}: {n}" for t, n in notes.items())
         if out is None:
             log.warning("propensity skipped: %s", note)
-            run.record([run.entry(S.CUSTOMER_SCORES.qualified, SKIPPED, started_at=started,
-                                  seconds=time.monotonic() - t0, message=note)])  # fmt: skip
+            run.record([step.entry(S.CUSTOMER_SCORES.qualified, SKIPPED, message=note)])
             return
         out = out.cache()
         probabilities = F.array(*[F.col(S.probability(t)) for t in TARGETS])
@@ -248,16 +246,27 @@ def propensity_all(run: JobRun) -> None:
         written = _write(run, out, S.CUSTOMER_SCORES, S.CUSTOMER_SCORES_SCHEMA,
                          S.CUSTOMER_SCORES_COMMENT)  # fmt: skip
         log.info("propensity: %d customers scored; %s", written, note)
-        entries = [run.entry(S.CUSTOMER_SCORES.qualified, OK, started_at=started,
-                             seconds=time.monotonic() - t0, rows_in=n_customers,
-                             rows_written=written, message=note)]  # fmt: skip
+        entries = [
+            step.entry(
+                S.CUSTOMER_SCORES.qualified,
+                OK,
+                rows_in=n_customers,
+                rows_written=written,
+                message=note,
+            )
+        ]
         rows, e_note = embeddings(run, inputs)
         if rows is not None:
             e_written = _write(run, rows, S.CUSTOMER_EMBEDDINGS, S.CUSTOMER_EMBEDDINGS_SCHEMA,
                                S.CUSTOMER_EMBEDDINGS_COMMENT)  # fmt: skip
-            entries.append(run.entry(S.CUSTOMER_EMBEDDINGS.qualified, OK, started_at=started,
-                                     seconds=time.monotonic() - t0, rows_written=e_written,
-                                     message=f"as_of {run.as_of}: {e_note}"))  # fmt: skip
+            entries.append(
+                step.entry(
+                    S.CUSTOMER_EMBEDDINGS.qualified,
+                    OK,
+                    rows_written=e_written,
+                    message=f"as_of {run.as_of}: {e_note}",
+                )
+            )
         run.record(entries)
     finally:
         inputs.unpersist()

@@ -13,7 +13,6 @@ Idempotent: the as_of's rows of both tables are replaced in one commit each.
 from __future__ import annotations
 
 import logging
-import time
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -29,7 +28,7 @@ from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.recommend import als, model, topn
 from insight.recommend import schemas as S
 from insight.recommend.feedback import POPULARITY, STRONGEST, popular_order, popularity
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun, Step, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +148,7 @@ def _train(run: JobRun, events: DataFrame, feedback: DataFrame, catalog: DataFra
 
 def recommend_all(run: JobRun) -> None:
     spark, lake, r = run.spark, run.lake, run.cfg.recommend
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     # ALS's long lineage must be cut by checkpoints, or task serialization overflows.
     spark.sparkContext.setCheckpointDir(run.checkpoint("als"))
@@ -164,8 +163,7 @@ def recommend_all(run: JobRun) -> None:
         if n_feedback == 0:
             _skip(
                 run,
-                started,
-                t0,
+                step,
                 f"no product interactions in the {r.history_days} days up "
                 f"to as_of {run.as_of} (recommend.history_days): nothing to learn from",
             )
@@ -175,26 +173,35 @@ def recommend_all(run: JobRun) -> None:
             trained = _train(run, events, feedback, catalog)
         served = registry.champion(run.cfg, r.model_name)
         if served is None:
-            _skip(run, started, t0, f"no {r.model_name} model is champion yet; {trained}")
+            _skip(run, step, f"no {r.model_name} model is champion yet; {trained}")
             return
         log.info("recommend: serving %s", served.label)
         written, similar_written, message = _serve(run, served, events, feedback, catalog,
                                                    customers)  # fmt: skip
     finally:
         feedback.unpersist()
-    seconds = time.monotonic() - t0
-    run.record([
-        run.entry(S.RECOMMENDATIONS.qualified, OK, started_at=started, seconds=seconds,
-                  rows_in=n_feedback, rows_written=written, message=f"{message}; {trained}"),
-        run.entry(S.SIMILAR_PRODUCTS.qualified, OK, started_at=started, seconds=seconds,
-                  rows_written=similar_written, message=f"as_of {run.as_of}: {served.label}"),
-    ])  # fmt: skip
+    run.record(
+        [
+            step.entry(
+                S.RECOMMENDATIONS.qualified,
+                OK,
+                rows_in=n_feedback,
+                rows_written=written,
+                message=f"{message}; {trained}",
+            ),
+            step.entry(
+                S.SIMILAR_PRODUCTS.qualified,
+                OK,
+                rows_written=similar_written,
+                message=f"as_of {run.as_of}: {served.label}",
+            ),
+        ]
+    )
 
 
-def _skip(run: JobRun, started, t0: float, reason: str) -> None:
+def _skip(run: JobRun, step: Step, reason: str) -> None:
     log.warning("recommend skipped: %s", reason)
-    run.record([run.entry(S.RECOMMENDATIONS.qualified, SKIPPED, started_at=started,
-                          seconds=time.monotonic() - t0, message=reason)])  # fmt: skip
+    run.record([step.entry(S.RECOMMENDATIONS.qualified, SKIPPED, message=reason)])
 
 
 def _serve(

@@ -9,7 +9,6 @@ Cluster names are matched to those of the latest earlier as_of in gold.segment_c
 from __future__ import annotations
 
 import logging
-import time
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -20,7 +19,7 @@ from insight.errors import InsightError
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
-from insight.runtime import JobRun, utc_now
+from insight.runtime import JobRun
 from insight.segment import clusters, history, rfm
 from insight.segment import schemas as S
 
@@ -110,7 +109,7 @@ def write_history(run: JobRun, segments: DataFrame) -> tuple[str, int | None, st
 
 def segment_all(run: JobRun) -> None:
     spark, lake, cfg = run.spark, run.lake, run.cfg.segment
-    started, t0 = utc_now(), time.monotonic()
+    step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     # KMeans passes over the features many times: read them from storage once.
     features = read_features(run).cache()
@@ -129,9 +128,13 @@ def segment_all(run: JobRun) -> None:
         except clusters.TooFewCustomersError as exc:
             # A lake too young to segment (or an as_of before the data): say so, go on.
             log.warning("segment skipped: %s", exc)
-            run.record([run.entry(S.CUSTOMER_SEGMENTS.qualified, SKIPPED, started_at=started,
-                                  seconds=time.monotonic() - t0, rows_in=rows_in,
-                                  message=str(exc))])  # fmt: skip
+            run.record(
+                [
+                    step.entry(
+                        S.CUSTOMER_SEGMENTS.qualified, SKIPPED, rows_in=rows_in, message=str(exc)
+                    )
+                ]
+            )
             return
         clustered = clusters.with_clusters(inputs, fit)
         if fit.features != clusters.FEATURES:  # profiles below read the features' inputs
@@ -167,16 +170,22 @@ def segment_all(run: JobRun) -> None:
         for df in (segments, clustered, features):
             if df is not None:
                 df.unpersist()
-    seconds = time.monotonic() - t0
-    run.record([
-        run.entry(
-            S.CUSTOMER_SEGMENTS.qualified, OK, started_at=started, seconds=seconds,
-            rows_in=rows_in, rows_written=written,
-            message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters "
-            + ", ".join(f"{i}={n}" for i, n in sorted(names.items())),
-        ),
-        run.entry(S.SEGMENT_SUMMARY.qualified, OK, started_at=started, seconds=seconds,
-                  rows_written=summary_rows, message=f"as_of {run.as_of}"),
-        run.entry(S.SEGMENT_HISTORY.qualified, h_status, started_at=started, seconds=seconds,
-                  rows_written=h_rows, message=h_msg),
-    ])  # fmt: skip
+    run.record(
+        [
+            step.entry(
+                S.CUSTOMER_SEGMENTS.qualified,
+                OK,
+                rows_in=rows_in,
+                rows_written=written,
+                message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters "
+                + ", ".join(f"{i}={n}" for i, n in sorted(names.items())),
+            ),
+            step.entry(
+                S.SEGMENT_SUMMARY.qualified,
+                OK,
+                rows_written=summary_rows,
+                message=f"as_of {run.as_of}",
+            ),
+            step.entry(S.SEGMENT_HISTORY.qualified, h_status, rows_written=h_rows, message=h_msg),
+        ]
+    )
