@@ -180,23 +180,12 @@ def recommend_all(run: JobRun) -> None:
                                                    customers)  # fmt: skip
     finally:
         feedback.unpersist()
-    run.record(
-        [
-            step.entry(
-                S.RECOMMENDATIONS.qualified,
-                OK,
-                rows_in=n_feedback,
-                rows_written=written,
-                message=f"{message}; {trained}",
-            ),
-            step.entry(
-                S.SIMILAR_PRODUCTS.qualified,
-                OK,
-                rows_written=similar_written,
-                message=f"as_of {run.as_of}: {served.label}",
-            ),
-        ]
-    )
+    run.record([
+        step.entry(S.RECOMMENDATIONS.qualified, OK, rows_in=n_feedback, rows_written=written,
+                   message=f"{message}; {trained}"),
+        step.entry(S.SIMILAR_PRODUCTS.qualified, OK, rows_written=similar_written,
+                   message=f"as_of {run.as_of}: {served.label}"),
+    ])  # fmt: skip
 
 
 def _skip(run: JobRun, step: Step, reason: str) -> None:

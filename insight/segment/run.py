@@ -170,22 +170,11 @@ def segment_all(run: JobRun) -> None:
         for df in (segments, clustered, features):
             if df is not None:
                 df.unpersist()
-    run.record(
-        [
-            step.entry(
-                S.CUSTOMER_SEGMENTS.qualified,
-                OK,
-                rows_in=rows_in,
-                rows_written=written,
-                message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters "
-                + ", ".join(f"{i}={n}" for i, n in sorted(names.items())),
-            ),
-            step.entry(
-                S.SEGMENT_SUMMARY.qualified,
-                OK,
-                rows_written=summary_rows,
-                message=f"as_of {run.as_of}",
-            ),
-            step.entry(S.SEGMENT_HISTORY.qualified, h_status, rows_written=h_rows, message=h_msg),
-        ]
-    )
+    sizes = ", ".join(f"{i}={n}" for i, n in sorted(names.items()))
+    run.record([
+        step.entry(S.CUSTOMER_SEGMENTS.qualified, OK, rows_in=rows_in, rows_written=written,
+                   message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters {sizes}"),
+        step.entry(S.SEGMENT_SUMMARY.qualified, OK, rows_written=summary_rows,
+                   message=f"as_of {run.as_of}"),
+        step.entry(S.SEGMENT_HISTORY.qualified, h_status, rows_written=h_rows, message=h_msg),
+    ])  # fmt: skip
