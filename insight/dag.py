@@ -16,12 +16,11 @@ class Task:
     """One job of the DAG.
 
     Args:
-        name: the job, as in `insight run <name>`.
+        name: the job, as in `insight run <name>`, and its package insight/<name>/.
         depends_on: tasks whose tables this one reads.
         summary: one line for --help and the docs.
         body: "module:function" that runs the job (imported only when the task runs).
         retrain_flags: the job's flags in the weekly retraining run; None: not retrained.
-        script: its spark-submit entry point jobs/<script>.py, when not jobs/<name>.py.
     """
 
     name: str
@@ -29,17 +28,16 @@ class Task:
     summary: str
     body: str
     retrain_flags: tuple[str, ...] | None = None
-    script: str | None = None
 
     @property
     def module(self) -> str:
-        """The entry point's module: `jobs.<script>`, which parses the job's flags."""
-        return f"jobs.{self.script or self.name}"
+        """The job's command module, insight/<name>/job.py: help text, flags, `main(argv)`."""
+        return f"insight.{self.name}.job"
 
 
-# The one list of jobs: the CLI, `insight run all`, jobs/ (spark-submit) and the Databricks
-# bundle's checks all read it. Adding a job: its package under insight/, a line here, and
-# its jobs/<name>.py entry point.
+# The one list of jobs: the CLI, `insight run all`, jobs/run.py (spark-submit) and the
+# Databricks bundle's checks all read it. Adding a job: its package insight/<name>/ (job.py
+# with its flags, the body), a line here, and its task in the bundle's daily.yml.
 TASKS: tuple[Task, ...] = (
     Task("ingest", (), "landing files -> bronze.* (append-only, raw)",
          "insight.ingest.run:ingest_all"),
@@ -59,11 +57,9 @@ TASKS: tuple[Task, ...] = (
          "insight.recommend.run:recommend_all", retrain_flags=()),
     Task("propensity", ("features",), "gold.customer_scores: Horovod TF purchase/churn propensity",
          "insight.propensity.run:propensity_all", retrain_flags=("--train",)),
-    # jobs/customer_profile.py: a script named profile.py would shadow the standard library's
-    # `profile` (cProfile imports it) when spark-submit runs a script from jobs/.
     Task("profile", ("features", "segment", "clv", "recommend", "propensity"),
          "gold.customer_profile: one row per customer, everything above",
-         "insight.profile.run:profile_all", script="customer_profile"),
+         "insight.profile.run:profile_all"),
     Task("report", ("profile",), "HTML insight report under <lake>/reports/<as_of>/",
          "insight.report.run:report_all"),
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Thin job entry points: `spark-submit jobs/<job>.py ...` or `insight run <job> ...`."""
+"""spark-submit's entry points (`jobs/run.py JOB ...`, `jobs/all.py ...`) and the job bodies
+of the DAG; each job's command lives in its package, insight/<job>/job.py."""
 
 from __future__ import annotations
 

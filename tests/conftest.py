@@ -193,8 +193,9 @@ CLEANED_AS_OF = "2025-12-31"
 @pytest.fixture(scope="session")
 def cleaned_lake(spark, tmp_path_factory) -> str:
     """A generated lake (300 customers, a year, no dirty rows) after ingest and clean."""
+    from insight.clean import job as clean
     from insight.generate import generate_lake
-    from jobs import clean, ingest
+    from insight.ingest import job as ingest
 
     lake = str(tmp_path_factory.mktemp("cleaned") / "lake")
     generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.0, workers=1)

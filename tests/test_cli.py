@@ -49,6 +49,19 @@ def test_the_command_line_imports_no_heavy_package(argv):
     assert done.stdout.strip() == "[]", f"{argv}: {done.stdout}"
 
 
+def test_spark_submit_s_entry_point_is_the_command_line():
+    """jobs/run.py JOB, as spark-submit runs it (a script, the jobs/ folder first on the
+    path), parses the job's flags and names a wrong job with the choices."""
+    script = str(ROOT / "jobs" / "run.py")
+    done = subprocess.run([sys.executable, script, "clv", "--help"], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "insight run clv" in done.stdout and "--holdout-days" in done.stdout
+    wrong = subprocess.run([sys.executable, script, "cleanse"], capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    assert wrong.returncode == 2 and "invalid choice: 'cleanse'" in wrong.stderr
+
+
 @pytest.mark.parametrize("job", JOBS)
 def test_every_job_has_help_with_the_common_flags(capsys, job):
     with pytest.raises(SystemExit) as exc:

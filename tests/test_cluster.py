@@ -236,7 +236,7 @@ def test_unreachable_master_fails_fast_naming_it(tmp_path):
 
 def test_submit_ships_a_zip_that_carries_the_config(tmp_path):
     """The command standalone.sh builds: jars from the config, the library as a zip that
-    loads conf/ and expectations/ from inside itself, profile's entry point."""
+    loads conf/ and expectations/ from inside itself, jobs/run.py with the job's name."""
     env = {**_env(), "INSIGHT_DRY_RUN": "1", "INSIGHT_DIST": str(tmp_path / "dist")}
     done = subprocess.run(
         [str(SUBMIT), "--master", "spark://127.0.0.1:7077", "--", "profile", "--lake", "/l"],
@@ -249,7 +249,7 @@ def test_submit_ships_a_zip_that_carries_the_config(tmp_path):
                         ("--deploy-mode", "client")):  # fmt: skip
         assert command[command.index(flag) + 1] == value
     assert command[command.index("--packages") + 1].startswith(r"io.delta:delta-spark_2.12")
-    assert command[-5:] == [str(ROOT / "jobs" / "customer_profile.py"), "--env", "cluster",
+    assert command[-6:] == [str(ROOT / "jobs" / "run.py"), "profile", "--env", "cluster",
                             "--lake", "/l"]  # fmt: skip
     probe = (
         "import insight, insight.config as c, insight.quality.rules as r; "

@@ -237,7 +237,7 @@ def customer_key(customer_id: str) -> str:
 
 @pytest.mark.integration
 def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
-    from jobs import clv as clv_job
+    from insight.clv import job as clv_job
 
     # Nothing cleaned yet: names `insight run clean`, and the ledger says it failed.
     assert clv_job.main(["--lake", lake, "--as-of", "2025-12-31"]) == 2

@@ -62,7 +62,9 @@ def all_readable(spark, lake: str) -> dict[str, int]:
 
 
 def test_sigkill_mid_write_then_rerun_equals_an_uninterrupted_run(spark, dag_lake, tmp_path):
-    from jobs import clean, ingest, nlp
+    from insight.clean import job as clean
+    from insight.ingest import job as ingest
+    from insight.nlp import job as nlp
 
     # The reference is the shared whole-DAG lake (its ingest, clean and nlp ran uninterrupted
     # with the same nlp candidates); the crashed lake gets the same landing files.

@@ -22,11 +22,12 @@ from insight import cli, tables
 from insight import landing as L
 from insight.audit import checks as K
 from insight.audit.run import audit
+from insight.clean import job as clean
 from insight.erase import match
 from insight.erase import schemas as ES
 from insight.erase.run import erase_customers
 from insight.errors import InsightError
-from jobs import clean, ingest
+from insight.ingest import job as ingest
 
 AS_OF = "2025-12-31"
 

@@ -373,7 +373,7 @@ def test_missing_input_column_is_named(spark):
 def test_features_job_on_a_generated_lake(spark, cleaned_copy):
     from delta.tables import DeltaTable
 
-    from jobs import features as features_job
+    from insight.features import job as features_job
 
     lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", "2025-12-31"]

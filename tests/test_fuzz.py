@@ -185,8 +185,9 @@ def test_staging_routes_every_hostile_row(spark, entity, data):
 @settings(SPARK_JOBS, max_examples=LAKE_EXAMPLES)
 @given(data=st.data())
 def test_a_hostile_landing_zone_runs_through_and_the_audit_balances(spark, data):
+    from insight.clean import job as clean
     from insight.generate import generate_lake
-    from jobs import clean, ingest
+    from insight.ingest import job as ingest
 
     lake = tempfile.mkdtemp(prefix="fuzz-lake-")
     try:

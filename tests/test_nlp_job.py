@@ -14,13 +14,15 @@ from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight import tables
+from insight.clean import job as clean
 from insight.config import load_config
 from insight.generate import generate_lake
+from insight.ingest import job as ingest
 from insight.models import registry
 from insight.nlp import embeddings, text
+from insight.nlp import job as nlp
 from insight.nlp import model as review_model
 from insight.nlp import schemas as S
-from jobs import clean, ingest, nlp
 
 pytestmark = pytest.mark.integration
 
@@ -332,8 +334,8 @@ def test_a_lake_too_young_to_train_on_is_skipped_and_says_why(spark, tmp_path):
 
 
 def test_features_pick_up_each_customers_review_sentiment(spark, lake):
+    from insight.features import job as features
     from insight.features.schemas import CUSTOMER_FEATURES
-    from jobs import features
 
     assert features.main(lake.args()) == 0
     known = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
@@ -355,9 +357,9 @@ def test_features_pick_up_each_customers_review_sentiment(spark, lake):
 
 
 def test_profile_has_one_row_per_customer_and_a_rerun_changes_no_content(spark, lake):
+    from insight.features import job as features
+    from insight.profile import job as profile
     from insight.profile.build import CUSTOMER_PROFILE
-    from jobs import customer_profile as profile
-    from jobs import features
 
     assert features.main(lake.args()) == 0
     assert profile.main(lake.args()) == 0

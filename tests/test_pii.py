@@ -56,7 +56,8 @@ _PROBE = textwrap.dedent("""
     from insight.config import load_config
     from insight.generate import generate_lake
     from insight.spark import build_spark
-    from jobs import clean, ingest
+    from insight.clean import job as clean
+    from insight.ingest import job as ingest
 
     lake, events, out = sys.argv[1:4]
     generate_lake(lake, customers=12, seed=2, days=7, dirty_rate=0.0, workers=1)

@@ -18,8 +18,9 @@ from pyspark.sql import functions as F
 
 from insight import landing as L
 from insight import tables
+from insight.clean import job as clean
 from insight.generate import generate_lake
-from jobs import clean, ingest
+from insight.ingest import job as ingest
 
 pytestmark = pytest.mark.integration
 

@@ -215,8 +215,8 @@ FAST = ("--conf", "propensity.epochs=6", "--conf", "propensity.gbt_max_iter=10",
 
 @pytest.mark.integration
 def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
-    from jobs import features
-    from jobs import propensity as job
+    from insight.features import job as features
+    from insight.propensity import job
 
     lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", AS_OF]
@@ -277,7 +277,7 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
     assert len({(e[S.MAP_X], e[S.MAP_Y]) for e in embeddings}) > len(embeddings) // 2
 
     # The embeddings can drive behavioural segmentation; names stay in business terms.
-    from jobs import segment
+    from insight.segment import job as segment
 
     assert segment.main([*args, "--embeddings"]) == 0
     segs = tables.read(spark, tables.Table("gold", "customer_segments"), lake)

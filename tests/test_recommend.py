@@ -248,8 +248,8 @@ def ledger_messages(spark, lake):
 
 @pytest.mark.integration
 def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
+    from insight.recommend import job
     from insight.recommend.model import EXPERIMENT
-    from jobs import recommend as job
 
     # Nothing cleaned yet: names `insight run clean`.
     assert job.main(["--lake", lake, "--as-of", JOB_AS_OF]) == 2

@@ -261,7 +261,7 @@ def _sections(page: str) -> dict[str, str]:
 
 
 def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
-    from jobs import report
+    from insight.report import job as report
 
     built = ((CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA, _features),
              (CUSTOMER_SEGMENTS, CUSTOMER_SEGMENTS_SCHEMA, _segments))  # fmt: skip
@@ -313,7 +313,7 @@ def _browse(tmp_path: Path, url: str, *args: str) -> str:
 def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
     from PIL import Image
 
-    from jobs import report
+    from insight.report import job as report
 
     assert report.main(["--lake", dag_lake, "--as-of", DAG_AS_OF]) == 0
     path = Path(report_path(dag_lake, date.fromisoformat(DAG_AS_OF)))

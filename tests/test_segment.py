@@ -114,7 +114,7 @@ def test_too_few_customers_is_an_error(spark):
 
 def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake, capsys):
     from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
-    from jobs import segment as segment_job
+    from insight.segment import job as segment_job
 
     def row(key):
         kinds = {"integer": 1, "long": 1, "double": 0.0, "map": {}}
@@ -135,9 +135,9 @@ def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake, cap
 
     # In a DAG run the skip is shown as one, with its reason, and fails the run unless
     # --allow-skips; the report says it was skipped and why (not "run segment").
+    from insight.report import job as report
     from insight.report.run import report_path
     from jobs import all as run_all
-    from jobs import report
 
     dag = ["--lake", lake, "--as-of", "2025-12-31", "--only", "segment", "--force"]
     assert run_all.main(dag) == 2
@@ -276,7 +276,7 @@ def test_summary_counts_shares_and_means(spark):
 
 
 def test_job_names_the_missing_features(spark, lake):
-    from jobs import segment as segment_job
+    from insight.segment import job as segment_job
 
     assert segment_job.main(["--lake", lake, "--as-of", "2025-12-31"]) == 2
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).collect()
@@ -285,8 +285,8 @@ def test_job_names_the_missing_features(spark, lake):
 
 @pytest.mark.integration
 def test_segment_job_on_a_generated_lake(spark, cleaned_copy):
-    from jobs import features as features_job
-    from jobs import segment as segment_job
+    from insight.features import job as features_job
+    from insight.segment import job as segment_job
 
     lake = cleaned_copy  # a year of ingested and cleaned history (conftest)
     args = ["--lake", lake, "--as-of", "2025-12-31"]

@@ -39,12 +39,12 @@ while [[ $# -gt 0 && "$1" != "--" ]]; do submit_opts+=("$1"); shift; done
 shift  # the --
 job=$1; shift
 
-# jobs/<job>.py, except profile (Task.script in insight/dag.py: jobs/profile.py would shadow
-# the standard library's `profile` module for a script run from jobs/).
+# jobs/run.py JOB for a job of the DAG, jobs/all.py for the DAG, or a script given by path.
+job_arg=()
 case "$job" in
   *.py) entry=$job ;;
-  profile) entry=$REPO/jobs/customer_profile.py ;;
-  *) entry=$REPO/jobs/$job.py ;;
+  all) entry=$REPO/jobs/all.py ;;
+  *) entry=$REPO/jobs/run.py; job_arg=("$job") ;;
 esac
 [[ -f "$entry" || "$entry" == local://* ]] || die "no entry point $entry for job '$job'"
 
@@ -90,6 +90,6 @@ read -r -a jars <<<"$("$INSIGHT" submit-args --env "$INSIGHT_ENV")" \
   || die "insight submit-args --env $INSIGHT_ENV failed"
 
 cmd=("$SPARK_SUBMIT" "${jars[@]}" "${ship[@]}" "${submit_opts[@]}" "$entry" \
-  --env "$INSIGHT_ENV" "$@")
+  ${job_arg[@]+"${job_arg[@]}"} --env "$INSIGHT_ENV" "$@")
 if [[ "${INSIGHT_DRY_RUN:-0}" == 1 ]]; then printf '%q ' "${cmd[@]}"; echo; exit 0; fi
 exec "${cmd[@]}"

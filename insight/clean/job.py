@@ -5,7 +5,6 @@ rows go to quarantine.<table> with the rules they broke.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from insight.clean.run import clean_all
@@ -14,7 +13,3 @@ from insight.runtime import run_job
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("clean", clean_all, argv, __doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

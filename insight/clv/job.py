@@ -7,7 +7,6 @@ predictions recorded in the run ledger. A re-run for the same as_of replaces its
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from insight.clv.run import clv_all
@@ -37,7 +36,3 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("clv", clv_all, argv, __doc__, add_args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

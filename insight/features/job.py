@@ -7,7 +7,6 @@ used; a re-run for the same as_of replaces that as_of's rows.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from insight.features.run import features_all
@@ -16,7 +15,3 @@ from insight.runtime import run_job
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("features", features_all, argv, __doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

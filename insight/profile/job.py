@@ -1,13 +1,9 @@
 """Build gold.customer_profile: every customer with features, segments, lifetime value and
 review sentiment as of --as-of, merged by customer so BI tools read one current row each.
-
-`insight run profile`; the file is not jobs/profile.py because that would shadow the standard
-library's `profile` module (cProfile imports it) when spark-submit runs a script in jobs/.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from insight.profile.run import profile_all
@@ -16,7 +12,3 @@ from insight.runtime import run_job
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("profile", profile_all, argv, __doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,6 @@ it has no champion yet, and becomes champion only if its validation AUC is not w
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from insight.propensity.run import propensity_all
@@ -31,7 +30,3 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("propensity", propensity_all, argv, __doc__, add_args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

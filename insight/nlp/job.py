@@ -10,7 +10,6 @@ reviews not yet scored by the served model are scored.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from insight.nlp.run import nlp_all
@@ -28,7 +27,3 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("nlp", nlp_all, argv, __doc__, add_args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,6 @@ gold.segment_history. A re-run for the same as_of replaces that as_of's rows.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from insight.runtime import run_job
@@ -27,7 +26,3 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("segment", segment_all, argv, __doc__, add_args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

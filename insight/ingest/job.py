@@ -6,7 +6,6 @@ kept as received with _source_file, _ingested_at and _batch_id.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from insight.ingest.run import ingest_all
@@ -15,7 +14,3 @@ from insight.runtime import run_job
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("ingest", ingest_all, argv, __doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

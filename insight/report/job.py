@@ -11,7 +11,6 @@ written through the session's Hadoop FileSystem.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from insight.report.run import report_all
@@ -20,7 +19,3 @@ from insight.runtime import run_job
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("report", report_all, argv, __doc__)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

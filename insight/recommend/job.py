@@ -11,7 +11,6 @@ popular in their country. A re-run for the same as_of replaces its rows.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 
 from insight.recommend.run import recommend_all
@@ -29,7 +28,3 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     return run_job("recommend", recommend_all, argv, __doc__, add_args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
