@@ -67,7 +67,7 @@ SCHEMA = (
 METRICS = ("accuracy", "macro_f1", "binary_accuracy", "binary_macro_f1",
            "binary_balanced_accuracy", "auc")  # fmt: skip
 # The score head's penalties measured (nlp.score_reg_param), both directions.
-SCORE_REGS = (0.01, 0.03, 0.1, 0.3, 1.0)
+SCORE_REGS = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 HEAD_METRICS = ("binary_accuracy", "binary_balanced_accuracy", "auc")
 DIRECTIONS = {"alexa_to_clothing": "A->C", "clothing_to_alexa": "C->A"}
 # Encoder settings measured for speed and its accuracy cost: (precision, max tokens).

@@ -22,7 +22,7 @@ LEXICON_COPIES times) and have two logistic-regression heads on them:
   penalties that learn the shop's own words: right for a label about this shop.
 - the score head gives `sentiment_score` = P(positive) - P(negative), class-balanced, at one
   strong fixed penalty (`nlp.score_reg_param`): trained on one shop and measured on the
-  other, weak penalties lost 10-13 points of balanced polarity accuracy (bench/sentiment.py
+  other, weak penalties lost 12-14 points of balanced polarity accuracy (bench/sentiment.py
   measures the curve). Class-balanced, it does not assume the shop's mix of good and bad
   reviews, so its sign stays right on sets with another mix.
 
