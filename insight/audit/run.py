@@ -14,6 +14,7 @@ from insight import dag, storage, tables
 from insight import landing as L
 from insight.audit import checks as K
 from insight.erase import schemas as ES
+from insight.erase.run import erased_rows
 from insight.errors import InsightError
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.nlp.schemas import REVIEW_INSIGHTS
@@ -71,14 +72,6 @@ def _updated_in_place(spark: SparkSession, table: tables.Table, lake: str) -> in
         for r in rows
         if r["operation"] == "MERGE"
     )
-
-
-def erased_rows(spark: SparkSession, lake: str) -> dict[str, int]:
-    """Rows removed per table by every erasure so far."""
-    if not tables.exists(spark, ES.ERASURES, lake):
-        return {}
-    exploded = tables.read(spark, ES.ERASURES, lake).select(F.explode(ES.ROWS_REMOVED))
-    return {r[0]: int(r[1]) for r in exploded.groupBy("key").agg(F.sum("value")).collect()}
 
 
 def entity_figures(

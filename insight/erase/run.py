@@ -125,12 +125,18 @@ def check_salt(spark: SparkSession, lake: str, salt: bytes) -> None:
         )
 
 
+def erased_rows(spark: SparkSession, lake: str) -> dict[str, int]:
+    """Rows removed per table by every erasure so far."""
+    if not tables.exists(spark, S.ERASURES, lake):
+        return {}
+    exploded = tables.read(spark, S.ERASURES, lake).select(F.explode(S.ROWS_REMOVED))
+    return {r[0]: int(r[1]) for r in exploded.groupBy("key").agg(F.sum("value")).collect()}
+
+
 def check_cleaned(spark: SparkSession, lake: str) -> None:
     """Refuse to erase while clean has bronze rows left to read: they would be deleted and
     vacuumed before clean reads them, and the rows of other customers in the same files
     with them."""
-    from insight.audit.run import erased_rows
-
     if not tables.exists(spark, tables.RUN_LEDGER, lake):
         return
     erased = erased_rows(spark, lake)
