@@ -79,9 +79,12 @@ FIELDS = {
 }
 CSV_HEADER = {entity: ",".join(FIELDS[entity]) for entity in CSV_ENTITIES}
 
-EVENT_TYPES = ("view", "search", "add_to_cart", "remove_from_cart", "purchase", "return")
-PRODUCT_EVENT_TYPES = ("view", "add_to_cart", "remove_from_cart", "purchase", "return")
-ORDER_EVENT_TYPES = ("purchase", "return")
+# Event types: the values of events.event_type, named once for every job that reads them.
+VIEW, SEARCH, ADD_TO_CART, REMOVE_FROM_CART = "view", "search", "add_to_cart", "remove_from_cart"
+PURCHASE, RETURN = "purchase", "return"
+EVENT_TYPES = (VIEW, SEARCH, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, RETURN)
+PRODUCT_EVENT_TYPES = (VIEW, ADD_TO_CART, REMOVE_FROM_CART, PURCHASE, RETURN)
+ORDER_EVENT_TYPES = (PURCHASE, RETURN)
 DEVICES = ("desktop", "mobile", "tablet")
 CHANNELS = ("web", "app", "email", "search_ads", "social", "affiliate")
 CURRENCIES = ("EUR", "USD", "GBP")

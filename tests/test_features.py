@@ -87,10 +87,6 @@ def at(day: date, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hh, mm, ss)
 
 
-def test_event_types_used_are_landing_types():
-    assert {compute.PURCHASE, compute.RETURN, compute.ADD_TO_CART} <= set(L.EVENT_TYPES)
-
-
 # -- point in time --------------------------------------------------------------------
 
 

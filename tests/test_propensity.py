@@ -64,7 +64,7 @@ def test_labels_come_from_the_window_after_t_and_features_only_from_before(spark
     ]  # fmt: skip
     src = frames(spark, history + future)
     purchase = {r[C.CUSTOMER_KEY]: r for r in
-                dataset.labelled(src, T0, dataset.PURCHASE, 30).collect()}  # fmt: skip
+                dataset.labelled(src, T0, dataset.PURCHASE_TARGET, 30).collect()}  # fmt: skip
     assert {k: r[dataset.LABEL] for k, r in purchase.items()} == {
         "A": 1.0,
         "B": 1.0,
@@ -72,7 +72,7 @@ def test_labels_come_from_the_window_after_t_and_features_only_from_before(spark
         "D": 0.0,
     }
     churn = {r[C.CUSTOMER_KEY]: r[dataset.LABEL]
-             for r in dataset.labelled(src, T0, dataset.CHURN, 60).collect()}  # fmt: skip
+             for r in dataset.labelled(src, T0, dataset.CHURN_TARGET, 60).collect()}  # fmt: skip
     # Churn = nothing at all in (T, T+60]; A, B, C came back. Every customer had history.
     assert churn == {"A": 0.0, "B": 0.0, "C": 0.0, "D": 1.0}
     # Both targets' rows at T came from one materialised feature computation.
@@ -82,7 +82,7 @@ def test_labels_come_from_the_window_after_t_and_features_only_from_before(spark
     only_past = frames(spark, [e for e in history + future if e[3] <= T0])
     past = {
         r[C.CUSTOMER_KEY]: r
-        for r in dataset.labelled(only_past, T0, dataset.PURCHASE, 30).collect()
+        for r in dataset.labelled(only_past, T0, dataset.PURCHASE_TARGET, 30).collect()
     }
     for key, row in purchase.items():
         assert row[dataset.NUMERIC] == past[key][dataset.NUMERIC], key
@@ -94,7 +94,7 @@ def test_labels_come_from_the_window_after_t_and_features_only_from_before(spark
 
 def test_churn_population_excludes_customers_who_never_came(spark):
     src = frames(spark, [ev("A", "view", after(-3))])
-    rows = dataset.labelled(src, T0, dataset.CHURN, 60).collect()
+    rows = dataset.labelled(src, T0, dataset.CHURN_TARGET, 60).collect()
     assert [(r[C.CUSTOMER_KEY], r[dataset.LABEL]) for r in rows] == [("A", 1.0)]
 
 

@@ -36,7 +36,7 @@ from insight.clv import schemas as S
 from insight.clv.summary import EVENT_COLUMNS, holdout_purchases, rfm_summary
 from insight.config import ClvConfig
 from insight.errors import InsightError
-from insight.features.compute import PURCHASE, RETURN
+from insight.landing import PURCHASE, RETURN
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.runtime import JobRun
 

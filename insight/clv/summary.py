@@ -33,7 +33,8 @@ from pyspark.sql.window import Window
 
 from insight import columns as C
 from insight.clv import schemas as S
-from insight.features.compute import MONEY, PURCHASE, RETURN, require_columns
+from insight.features.compute import MONEY, require_columns
+from insight.landing import PURCHASE, RETURN
 
 EVENT_COLUMNS = (C.CUSTOMER_KEY, C.EVENT_TYPE, C.EVENT_TS, C.EVENT_DATE, C.AMOUNT)
 

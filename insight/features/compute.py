@@ -27,6 +27,7 @@ from pyspark.sql.window import Window
 from insight import columns as C
 from insight.features import columns as FC
 from insight.features.schemas import SHARES, customer_features_schema
+from insight.landing import ADD_TO_CART, PURCHASE, RETURN
 
 SCORE_BUCKETS = 5  # quintiles
 RATIO_DIGITS = 6
@@ -34,10 +35,6 @@ SECONDS_PER_DAY = 86_400
 # Silver amounts carry 4 decimals: summed as decimals, sums are exact and order-independent.
 MONEY = T.DecimalType(28, 4)
 
-# Event types used here (values of insight.landing.EVENT_TYPES).
-PURCHASE = "purchase"
-RETURN = "return"
-ADD_TO_CART = "add_to_cart"
 
 EVENT_COLUMNS = (
     C.EVENT_ID, C.EVENT_TYPE, C.EVENT_TS, C.EVENT_DATE, C.CUSTOMER_KEY, C.SESSION_ID,

@@ -21,6 +21,7 @@ from insight.features import columns as FC
 from insight.features.compute import top_key
 from insight.features.schemas import CUSTOMER_FEATURES_SCHEMA
 from insight.propensity import schemas as PS
+from insight.propensity.dataset import TARGETS
 from insight.recommend import schemas as RS
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.tables import Table
@@ -100,7 +101,7 @@ RECOMMENDATIONS = Source(RS.RECOMMENDATIONS, (
        "popular_in_country or popular_overall (cold start)"),
 ), per_customer=_top_recommendations)  # fmt: skip
 SCORES = Source(PS.CUSTOMER_SCORES, tuple(
-    PS.CUSTOMER_SCORES_SCHEMA[name] for target in ("purchase", "churn")
+    PS.CUSTOMER_SCORES_SCHEMA[name] for target in TARGETS
     for name in (PS.probability(target), PS.band(target))
 ))  # fmt: skip
 SOURCES = (SEGMENTS, CLV, RECOMMENDATIONS, SCORES)

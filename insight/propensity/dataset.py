@@ -4,7 +4,7 @@ Pure DataFrame -> DataFrame functions. Features come from
 `insight.features.compute.customer_features` at T (nothing after T is read); the label
 window (T, T + window_days] starts the day after. Example::
 
-    rows = labelled(frames, date(2025, 9, 1), PURCHASE, window_days=30)
+    rows = labelled(frames, date(2025, 9, 1), PURCHASE_TARGET, window_days=30)
 """
 
 from __future__ import annotations
@@ -17,14 +17,14 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
+from insight import landing as L
 from insight.features import columns as FC
-from insight.features.compute import PURCHASE as PURCHASE_EVENT
 from insight.features.compute import customer_features, top_key
 from insight.features.schemas import customer_features_schema
 
-PURCHASE = "purchase"  # target: buys within the window
-CHURN = "churn"  # target: no event at all within the window
-TARGETS = (PURCHASE, CHURN)
+PURCHASE_TARGET = "purchase"  # target: buys within the window
+CHURN_TARGET = "churn"  # target: no event at all within the window
+TARGETS = (PURCHASE_TARGET, CHURN_TARGET)
 
 LABEL = "label"
 SNAPSHOT = "snapshot"  # the T a training row describes
@@ -87,32 +87,33 @@ def model_inputs(features: DataFrame, customers: DataFrame) -> DataFrame:
 
 def labels(events: DataFrame, snapshot: date, target: str, window_days: int) -> DataFrame:
     """customer_key of the customers whose window (snapshot, snapshot + window_days] has a
-    purchase (PURCHASE) or any event (CHURN: these are the ones who did NOT churn)."""
+    purchase (PURCHASE_TARGET) or any event (CHURN_TARGET: those who did NOT churn)."""
     end = snapshot + timedelta(days=window_days)
     window = events.where(
         (F.col(C.EVENT_DATE) > F.lit(snapshot))
         & (F.col(C.EVENT_DATE) <= F.lit(end))
         & F.col(C.CUSTOMER_KEY).isNotNull()
     )
-    if target == PURCHASE:
-        window = window.where(F.col(C.EVENT_TYPE) == PURCHASE_EVENT)
+    if target == PURCHASE_TARGET:
+        window = window.where(F.col(C.EVENT_TYPE) == L.PURCHASE)
     return window.select(C.CUSTOMER_KEY).distinct()
 
 
 def labelled(sources: Sources, snapshot: date, target: str, window_days: int) -> DataFrame:
     """Model inputs as of `snapshot` with `label` (1.0 / 0.0) and `snapshot`.
 
-    Population: every customer existing at the snapshot for PURCHASE; for CHURN only those
-    with at least one event by then (someone who never came cannot leave).
+    Population: every customer existing at the snapshot for PURCHASE_TARGET; for
+    CHURN_TARGET only those with at least one event by then (someone who never came cannot
+    leave).
     """
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}")
     s = sources
     rows = s.features_at(snapshot)
-    if target == CHURN:
+    if target == CHURN_TARGET:
         rows = rows.where(F.col(FC.EVENTS_TOTAL) > 0)
     hit = labels(s.events, snapshot, target, window_days).withColumn("_hit", F.lit(True))
-    positive = F.col("_hit").isNotNull() if target == PURCHASE else F.col("_hit").isNull()
+    positive = F.col("_hit").isNotNull() if target == PURCHASE_TARGET else F.col("_hit").isNull()
     return (
         rows.join(hit, C.CUSTOMER_KEY, "left")
         .withColumn(LABEL, F.when(positive, 1.0).otherwise(0.0))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import types as T
 
 from insight import columns as C
-from insight.propensity.dataset import TARGETS
+from insight.propensity.dataset import CHURN_TARGET, PURCHASE_TARGET, TARGETS
 from insight.propensity.score import FACTOR
 from insight.tables import Table
 from insight.tables import commented as _f
@@ -19,8 +19,9 @@ SCORED_AT = "scored_at"
 BANDS = ("high", "medium", "low")
 
 _MEANING = {
-    "purchase": "probability of a purchase within propensity.purchase_window_days after as_of",
-    "churn": "probability of no activity at all within propensity.churn_window_days after as_of",
+    PURCHASE_TARGET: "probability of a purchase within propensity.purchase_window_days after as_of",
+    CHURN_TARGET: "probability of no activity at all within propensity.churn_window_days "
+    "after as_of",
 }
 
 

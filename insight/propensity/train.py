@@ -33,6 +33,7 @@ from insight.propensity.dataset import (
     LABEL,
     NUMERIC,
     NUMERIC_FEATURES,
+    PURCHASE_TARGET,
     Sources,
     labelled,
     snapshot_dates,
@@ -57,7 +58,7 @@ def model_name(cfg: Config, target: str) -> str:
 
 
 def window_days(p: PropensityConfig, target: str) -> int:
-    return p.purchase_window_days if target == "purchase" else p.churn_window_days
+    return p.purchase_window_days if target == PURCHASE_TARGET else p.churn_window_days
 
 
 def local_dir(lake: str, *parts: str) -> str:

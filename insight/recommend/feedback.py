@@ -15,7 +15,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight.features.compute import PURCHASE, events_until
+from insight.features.compute import events_until
+from insight.landing import ADD_TO_CART, PURCHASE, RETURN, VIEW
 
 CONFIDENCE = "confidence"
 STRONGEST = "strongest_event"  # the customer's strongest positive event type for the product
@@ -24,7 +25,7 @@ LAST_TS = "last_ts"
 POPULARITY = "popularity"
 
 # Strength order of positive event types, for `strongest_event` ("because you bought X").
-_STRENGTH = {"view": 1, "add_to_cart": 2, PURCHASE: 3}
+_STRENGTH = {VIEW: 1, ADD_TO_CART: 2, PURCHASE: 3}
 CONFIDENCE_DIGITS = 6  # rounded so re-runs give identical rows whatever the partitioning
 
 
@@ -66,7 +67,7 @@ def implicit_feedback(
             C.CUSTOMER_KEY, C.PRODUCT_ID, C.EVENT_TYPE, C.EVENT_TS,
             (
                 _weight(weights)
-                * F.when(F.col(C.EVENT_TYPE).isin(PURCHASE, "return"),
+                * F.when(F.col(C.EVENT_TYPE).isin(PURCHASE, RETURN),
                          F.greatest(F.coalesce(F.col(C.QUANTITY), F.lit(1)), F.lit(1)))
                 .otherwise(F.lit(1))
                 * F.pow(F.lit(0.5), F.datediff(F.lit(as_of), C.EVENT_DATE) / half_life_days)

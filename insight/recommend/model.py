@@ -26,7 +26,7 @@ from pyspark.sql.window import Window
 from insight import columns as C
 from insight.config import Config, RecommendConfig
 from insight.errors import InsightError
-from insight.features.compute import ADD_TO_CART, PURCHASE
+from insight.landing import ADD_TO_CART, PURCHASE
 from insight.models import registry
 from insight.recommend import als, metrics, topn
 from insight.recommend.feedback import (

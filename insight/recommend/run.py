@@ -32,7 +32,7 @@ from insight.runtime import JobRun, Step, utc_now
 
 log = logging.getLogger(__name__)
 
-_VERB = {"purchase": "bought", "add_to_cart": "added to your cart", "view": "viewed"}
+_VERB = {L.PURCHASE: "bought", L.ADD_TO_CART: "added to your cart", L.VIEW: "viewed"}
 
 
 def with_reason(recs: DataFrame, feedback: DataFrame, catalog: DataFrame) -> DataFrame:

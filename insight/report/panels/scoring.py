@@ -9,7 +9,7 @@ from insight import landing as L
 from insight import tables
 from insight.config import Config
 from insight.features.schemas import CUSTOMER_FEATURES
-from insight.propensity.dataset import TARGETS
+from insight.propensity.dataset import PURCHASE_TARGET, TARGETS
 from insight.propensity.schemas import CUSTOMER_SCORES
 from insight.recommend.schemas import RECOMMENDATIONS
 from insight.report import charts, summaries
@@ -42,7 +42,7 @@ def propensity(ctx: Context) -> Panel:
             notes.append(f"{target}: no validation calibration logged for {label} in MLflow.")
             continue
         chart = charts.deciles(f"chart-deciles-{target}", calib.table, today=today, title=target)
-        window = (ctx.cfg.propensity.purchase_window_days if target == "purchase"
+        window = (ctx.cfg.propensity.purchase_window_days if target == PURCHASE_TARGET
                   else ctx.cfg.propensity.churn_window_days)  # fmt: skip
         figures.append((chart, (
             f"{calib.model} ({calib.candidate}) on its validation snapshot "
