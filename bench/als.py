@@ -52,12 +52,13 @@ PUBLISHED = {  # Microsoft Recommenders MovieLens 100k benchmark, k = 10
 GRID = {"rank": (32, 64, 128), "reg_param": (0.01, 0.1, 1.0, 10.0), "alpha": (1.0, 5.0, 20.0),
         "confidence": ("rating", "binary"), "max_iter": (15,)}  # fmt: skip
 # The peers' own grids, searched by the same protocol. implicit's ALS gets ours (its
-# regularization is not scaled by rating counts, so the wide reg range matters); BPR's
-# learning rate and penalty around the library's defaults (0.01, 0.01).
+# regularization is not scaled by rating counts, so the wide reg range matters). BPR: a
+# first grid around the library's defaults (learning rate 0.01-0.1, penalty 1e-4-0.01, 100
+# epochs) chose its lowest rate and penalty, so this one reaches lower and runs longer.
 PEER_GRIDS = {
     "implicit_library_tuned": GRID,
-    "bpr_library": {"rank": (32, 64, 128), "learning_rate": (0.01, 0.05, 0.1),
-                    "reg_param": (0.0001, 0.001, 0.01), "max_iter": (100,)},
+    "bpr_library": {"rank": (32, 64, 128), "learning_rate": (0.003, 0.01, 0.03),
+                    "reg_param": (0.00001, 0.0001, 0.001), "max_iter": (100, 300, 1000)},
 }  # fmt: skip
 STAGE_ONE_RANK = 64  # rank is tuned last, at the best regParam / alpha / confidence
 MAX_ITER = 15
