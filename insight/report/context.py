@@ -23,6 +23,15 @@ from insight.report.page import Panel
 log = logging.getLogger(__name__)
 
 
+class NoData(Exception):
+    """A panel's table is missing, or has nothing for the as_of: the page shows a panel that
+    says so and names the job to run (or why it was skipped)."""
+
+    def __init__(self, table: tables.Table, job: str, why: str = "not built yet") -> None:
+        super().__init__(f"{table.qualified} {why}")
+        self.table, self.job, self.why = table, job, why
+
+
 @dataclass
 class Context:
     """What every panel builder reads: the session, lake, as_of and config."""
@@ -35,6 +44,13 @@ class Context:
     @property
     def lake(self) -> str:
         return self.cfg.lake
+
+    def require(self, table: tables.Table, job: str) -> DataFrame:
+        """The table a panel is about; NoData (the page says which job to run) without it."""
+        found = self.table(table)
+        if found is None:
+            raise NoData(table, job)
+        return found
 
     def table(self, table: tables.Table) -> DataFrame | None:
         return tables.read(self.spark, table, self.lake) if tables.exists(

@@ -21,7 +21,7 @@ from insight.config import Config
 from insight.errors import InsightError
 from insight.ops.ledger import LEDGER_SCHEMA, OK
 from insight.report import page as P
-from insight.report.context import Context
+from insight.report.context import Context, NoData
 from insight.report.page import Panel
 from insight.report.panels import PANELS
 from insight.runtime import JobRun, utc_now
@@ -48,6 +48,9 @@ def build_report(
         try:
             panels.append(builder(ctx))
             log.info("report: panel %s in %.1fs", key, time.monotonic() - t0)
+        except NoData as missing:
+            log.info("report: panel %s: %s", key, missing)
+            panels.append(ctx.no_data(key, title, missing.table, missing.job, missing.why))
         except Exception as exc:  # one broken panel must not cost the whole report
             log.exception("report: panel %r failed", title)
             panels.append(Panel(key=key, title=title, failed=True, missing=f"Could not build "

@@ -7,20 +7,18 @@ from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.report import charts, summaries
 from insight.report import page as P
-from insight.report.context import Context
+from insight.report.context import Context, NoData
 from insight.report.page import Panel
 from insight.segment.schemas import CUSTOMER_SEGMENTS, SEGMENT_SUMMARY
 
 
 def segments(ctx: Context) -> Panel:
     key, title = "segments", "Segments: size and value"
-    segments = ctx.table(CUSTOMER_SEGMENTS)
-    if segments is None:
-        return ctx.no_data(key, title, CUSTOMER_SEGMENTS, "segment")
+    segments = ctx.require(CUSTOMER_SEGMENTS, "segment")
     features, clv = ctx.table(CUSTOMER_FEATURES), ctx.table(CUSTOMER_CLV)
     seg = summaries.segment_value(segments, features, clv, ctx.as_of)
     if not len(seg):
-        return ctx.no_data(key, title, CUSTOMER_SEGMENTS, "segment", f"has no rows for {ctx.as_of}")
+        raise NoData(CUSTOMER_SEGMENTS, "segment", f"has no rows for {ctx.as_of}")
     labels = [f"{s} ({share:.0%})" for s, share in zip(seg["segment"], seg["share"], strict=True)]
     sizes = charts.hbar("chart-segment-size", labels, seg["customers"].tolist(),
                         xlabel="customers")  # fmt: skip
@@ -61,14 +59,10 @@ def segments(ctx: Context) -> Panel:
 
 def rfm(ctx: Context) -> Panel:
     key, title = "rfm", "RFM grid"
-    features = ctx.table(CUSTOMER_FEATURES)
-    if features is None:
-        return ctx.no_data(key, title, CUSTOMER_FEATURES, "features")
+    features = ctx.require(CUSTOMER_FEATURES, "features")
     cells = summaries.rfm_cells(features, ctx.as_of)
     if not len(cells):
-        return ctx.no_data(
-            key, title, CUSTOMER_FEATURES, "features", f"has no rows for {ctx.as_of}"
-        )
+        raise NoData(CUSTOMER_FEATURES, "features", f"has no rows for {ctx.as_of}")
     grid = summaries.rfm_grid(cells)
     everyone, buyers = summaries.buyers(cells)
     counts = grid.pivot(index=FC.RECENCY_SCORE, columns=FC.FREQUENCY_SCORE, values="customers")
@@ -90,13 +84,11 @@ def rfm(ctx: Context) -> Panel:
 
 def clv(ctx: Context) -> Panel:
     key, title = "clv", "Customer lifetime value"
-    clv = ctx.table(CUSTOMER_CLV)
-    if clv is None:
-        return ctx.no_data(key, title, CUSTOMER_CLV, "clv")
+    clv = ctx.require(CUSTOMER_CLV, "clv")
     rows = summaries.at(clv, ctx.as_of)
     q = summaries.describe(rows, CLV_12M, [0.5, 0.9, 0.99])
     if not q["count"]:
-        return ctx.no_data(key, title, CUSTOMER_CLV, "clv", f"has no rows for {ctx.as_of}")
+        raise NoData(CUSTOMER_CLV, "clv", f"has no rows for {ctx.as_of}")
     # Up to the 99th percentile: a few very valuable buyers would squash every other bar.
     bins = summaries.histogram(rows, CLV_12M, bins=30, lo=min(0.0, q["min"]), hi=q["p99"])
     value = charts.histogram(

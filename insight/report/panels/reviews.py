@@ -9,19 +9,18 @@ from insight import columns as C
 from insight.nlp.schemas import KEYPHRASE_WEEKLY, PRODUCT_SENTIMENT_DAILY, SENTIMENT_ALERTS
 from insight.report import charts, summaries
 from insight.report import page as P
-from insight.report.context import Context
+from insight.report.context import Context, NoData
 from insight.report.page import Panel
 
 
 def sentiment(ctx: Context) -> Panel:
     key, title = "sentiment", "Review sentiment per brand"
-    daily = ctx.table(PRODUCT_SENTIMENT_DAILY)
-    if daily is None:
-        return ctx.no_data(key, title, PRODUCT_SENTIMENT_DAILY, "nlp")
+    daily = ctx.require(PRODUCT_SENTIMENT_DAILY, "nlp")
     trend = summaries.sentiment_trend(daily, ctx.as_of)
     if not len(trend):
-        return ctx.no_data(key, title, PRODUCT_SENTIMENT_DAILY, "nlp",
-                           f"has no reviews in the 26 weeks up to {ctx.as_of}")  # fmt: skip
+        raise NoData(
+            PRODUCT_SENTIMENT_DAILY, "nlp", f"has no reviews in the 26 weeks up to {ctx.as_of}"
+        )
     alerts_df = ctx.table(SENTIMENT_ALERTS)
     notes, tables_ = [], []
     fired = pd.DataFrame()
@@ -59,13 +58,12 @@ def sentiment(ctx: Context) -> Panel:
 
 def keyphrases(ctx: Context) -> Panel:
     key, title = "keyphrases", "What customers praise and complain about"
-    weekly = ctx.table(KEYPHRASE_WEEKLY)
-    if weekly is None:
-        return ctx.no_data(key, title, KEYPHRASE_WEEKLY, "nlp")
+    weekly = ctx.require(KEYPHRASE_WEEKLY, "nlp")
     top = summaries.top_keyphrases(weekly, ctx.as_of)
     if not len(top):
-        return ctx.no_data(key, title, KEYPHRASE_WEEKLY, "nlp",
-                           f"has no keyphrases in the 12 weeks up to {ctx.as_of}")  # fmt: skip
+        raise NoData(
+            KEYPHRASE_WEEKLY, "nlp", f"has no keyphrases in the 12 weeks up to {ctx.as_of}"
+        )
     figures = []
     for kind, col, color, what in (
         ("praised", summaries.POSITIVE_MENTIONS, charts.GOOD, "positive"),

@@ -14,15 +14,13 @@ from insight.propensity.schemas import CUSTOMER_SCORES
 from insight.recommend.schemas import RECOMMENDATIONS
 from insight.report import charts, summaries
 from insight.report import page as P
-from insight.report.context import Context, mlflow_client
+from insight.report.context import Context, NoData, mlflow_client
 from insight.report.page import Panel
 
 
 def propensity(ctx: Context) -> Panel:
     key, title = "propensity", "Purchase and churn propensity"
-    scores = ctx.table(CUSTOMER_SCORES)
-    if scores is None:
-        return ctx.no_data(key, title, CUSTOMER_SCORES, "propensity")
+    scores = ctx.require(CUSTOMER_SCORES, "propensity")
     rows = summaries.at(scores, ctx.as_of)
     dists, figures, notes = {}, [], []
     client = mlflow_client(ctx.cfg)
@@ -52,8 +50,7 @@ def propensity(ctx: Context) -> Panel:
             f"Dashed: mean score per decile on {ctx.as_of}, whose outcomes are not known yet."
         )))  # fmt: skip
     if not dists:
-        return ctx.no_data(key, title, CUSTOMER_SCORES, "propensity",
-                           f"has no scores for {ctx.as_of}")  # fmt: skip
+        raise NoData(CUSTOMER_SCORES, "propensity", f"has no scores for {ctx.as_of}")
     if dists:
         hist = charts.histograms("chart-propensity-dist", dists, xlabel="probability")
         figures.insert(0, (hist, f"Distribution of calibrated probabilities on {ctx.as_of}."))
@@ -68,9 +65,7 @@ def propensity(ctx: Context) -> Panel:
 
 def recommendations(ctx: Context) -> Panel:
     key, title = "recommendations", "Recommendation coverage"
-    recs = ctx.table(RECOMMENDATIONS)
-    if recs is None:
-        return ctx.no_data(key, title, RECOMMENDATIONS, "recommend")
+    recs = ctx.require(RECOMMENDATIONS, "recommend")
     # The population: customers with features on as_of (those who existed then).
     features = ctx.table(CUSTOMER_FEATURES)
     if features is not None:
@@ -79,7 +74,7 @@ def recommendations(ctx: Context) -> Panel:
         population, who = summaries.at(recs, ctx.as_of), "customers recommended to"
     cov = summaries.recommendation_coverage(recs, population, ctx.as_of)
     if not (cov["source"] != summaries.NO_RECOMMENDATIONS).any():
-        return ctx.no_data(key, title, RECOMMENDATIONS, "recommend", f"has no rows for {ctx.as_of}")
+        raise NoData(RECOMMENDATIONS, "recommend", f"has no rows for {ctx.as_of}")
     colors = [charts.GOOD if s == "als" else charts.BAD if s == summaries.NO_RECOMMENDATIONS
               else charts.NEUTRAL for s in cov["source"]]  # fmt: skip
     chart = charts.hbar("chart-rec-sources", [f"{s} ({v:.0%})" for s, v in
