@@ -20,7 +20,7 @@ export PYSPARK_DRIVER_PYTHON := $(BIN)/python
 HOROVOD_BUILD := HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
 	HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 MAKEFLAGS=-j2
 
-.PHONY: help setup demo test test-fast test-slow fuzz browser lint format bench bench-summary bench-scaling bench-soak bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
+.PHONY: help setup demo test test-fast test-slow fuzz browser lint format bundle bench bench-summary bench-scaling bench-soak bench-clean bench-sentiment bench-profile bench-propensity bench-als constraints \
 	clean-demo
 
 help:
@@ -30,6 +30,7 @@ help:
 	@echo "make test-slow   only the long end-to-end tests (erase, crash, fuzz); make test runs them too"
 	@echo "make fuzz        the fuzz tests, slow ones too, 10,000 examples each: over a day (FUZZ_EXAMPLES=n)"
 	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
+	@echo "make bundle      regenerate the Databricks jobs (infra/databricks/resources) from insight/dag.py"
 	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
 	@echo "make bench-summary    only rebuild SUMMARY.md and the README summary from bench/results"
 	@echo "make bench-scaling    the whole DAG at 3 sizes -> bench/results/scaling.json (CUSTOMERS=a,b,c)"
@@ -106,6 +107,11 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The Databricks bundle's jobs, infra/databricks/resources/{daily,weekly}.yml, written from
+# the task list in insight/dag.py; run it after changing the DAG (a test fails until then).
+bundle: $(STAMP)
+	$(BIN)/python -m insight.bundle infra/databricks/resources
 
 # Every stage benchmark (about an hour on 2 cores), then the one summary table.
 bench: bench-clean bench-sentiment bench-profile bench-als bench-propensity bench-scaling
