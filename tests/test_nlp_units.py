@@ -15,8 +15,14 @@ from insight.config import load_config
 from insight.nlp import text, topics, trends
 from insight.nlp.model import classification_metrics, split_holdout
 from insight.nlp.sentiment import LABEL, rating_label
+from insight.nlp.text import TEXT
 
 CFG = load_config("local", lake="/tmp/unused").nlp
+# Stored-vector rows as the vector candidates read them: vector and lexicon scores.
+_VECTOR_ROWS = (
+    f"{C.REVIEW_ID} string, {TEXT} string, {LABEL} string, embedding array<float>, "
+    "lexicon_compound double, lexicon_positive double, lexicon_negative double"
+)
 
 HOSTILE = {
     # name: (title, text, expected status)
@@ -276,7 +282,6 @@ def test_a_candidate_that_overfits_the_shops_groups_loses_the_selection(spark):
     the worse of the two checks."""
     from insight.nlp import embeddings
     from insight.nlp.model import GROUP, held_out_groups, train
-    from insight.nlp.text import TEXT
 
     rng = np.random.default_rng(7)
     sizes = {"kitchen": 120, "garden": 120, "toys": 120}
@@ -316,7 +321,6 @@ def test_the_score_head_has_its_own_penalty_and_the_label_head_keeps_the_chosen_
     from insight.nlp import embeddings
     from insight.nlp.model import fit_candidate
     from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
-    from insight.nlp.text import TEXT
 
     rng = np.random.default_rng(11)
     rows = []
@@ -324,10 +328,8 @@ def test_the_score_head_has_its_own_penalty_and_the_label_head_keeps_the_chosen_
         label = ("negative", "neutral", "positive")[i % 3]
         centre = {"negative": -2.0, "neutral": 0.0, "positive": 2.0}[label]
         vector = [centre + rng.normal(0, 0.4), *rng.normal(0, 1, 5)]
-        rows.append((f"r{i}", "some text", label, [float(x) for x in vector]))
-    schema = (f"{C.REVIEW_ID} string, {TEXT} string, {LABEL} string, "
-              f"{embeddings.EMBEDDING} array<float>")  # fmt: skip
-    df = spark.createDataFrame(rows, schema).transform(embeddings.with_vector)
+        rows.append((f"r{i}", "some text", label, [float(x) for x in vector], 0.0, 0.0, 0.0))
+    df = spark.createDataFrame(rows, _VECTOR_ROWS).transform(embeddings.with_vector)
 
     def scored(score_reg_param: float) -> list:
         cfg_nlp = replace(CFG, score_reg_param=score_reg_param)
@@ -341,3 +343,30 @@ def test_the_score_head_has_its_own_penalty_and_the_label_head_keeps_the_chosen_
     same = [r for r in scored(0.01) if r[LABEL] != "neutral"]
     agree = sum((r[SENTIMENT_SCORE] > 0) == (r[LABEL] == "positive") for r in same)
     assert agree / len(same) > 0.9
+
+
+def test_the_score_reads_the_lexicon_whichever_label_head_is_chosen(spark):
+    """Constructed: the vector is noise and only the lexicon knows the polarity. The label
+    head of `minilm_logreg` (vector only) cannot tell the classes apart; its score must still
+    follow the lexicon, because the score head reads vector and lexicon in every candidate
+    (its sign must not depend on which label head the selection picked)."""
+    from insight.nlp import embeddings
+    from insight.nlp.model import fit_candidate
+    from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for i in range(300):
+        label = "positive" if i % 2 else "negative"
+        compound = (0.6 if label == "positive" else -0.6) + rng.normal(0, 0.2)
+        vector = [float(x) for x in rng.normal(0, 1, 6)]
+        rows.append((f"r{i}", "some text", label, vector, compound, max(compound, 0.0),
+                     max(-compound, 0.0)))  # fmt: skip
+    df = spark.createDataFrame(rows, _VECTOR_ROWS).transform(embeddings.with_vector)
+    model = fit_candidate("minilm_logreg", replace(CFG, score_reg_param=0.01), df, reg_param=0.01)
+    got = model.transform(df).transform(with_prediction).select(LABEL, SENTIMENT, SENTIMENT_SCORE)
+    got = got.collect()
+    labels_right = sum(r[LABEL] == r[SENTIMENT] for r in got) / len(got)
+    signs_right = sum((r[SENTIMENT_SCORE] > 0) == (r[LABEL] == "positive") for r in got) / len(got)
+    assert labels_right < 0.75  # the vector alone barely separates them...
+    assert signs_right > 0.95  # ...the score, reading the lexicon too, does
