@@ -1,27 +1,21 @@
 """One config loader: conf/base.yaml, then conf/<env>.yaml, then `--conf key=value`.
 
-The merged mapping is validated into frozen dataclasses: an unknown key or a value of the
-wrong type is an error that names it. Secrets are not config: the PII salt is read from
-the environment variable named by `pii.salt_env` (see `insight.pii.load_salt`).
+The merged mapping is validated into frozen dataclasses (insight.typed): an unknown key or a
+value of the wrong type is an error that names it. Secrets are not config: the PII salt is
+read from the environment variable named by `pii.salt_env` (see `insight.pii.load_salt`).
 """
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
-import types
-import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 from insight import storage
-from insight.errors import InsightError
+from insight.errors import ConfigError
 from insight.landing import PRODUCT_EVENT_TYPES
 from insight.shipped import shipped_dir
+from insight.typed import build, deep_merge, nest, parse_override, read_yaml
 
 ENVS = ("local", "cluster", "databricks")
 LOG_FORMATS = ("text", "json")
@@ -29,10 +23,6 @@ LOG_FORMATS = ("text", "json")
 SENTIMENT_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg", "vivekn", "word2vec_classifierdl")
 # The MiniLM encoder's numeric precision: int8 (dynamically quantised) or float32.
 ENCODER_PRECISIONS = ("int8", "float32")
-
-
-class ConfigError(InsightError, ValueError):
-    """A config file, env name or override is invalid; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -360,16 +350,16 @@ def load_config(
     if env not in ENVS:
         raise ConfigError(f"unknown env {env!r}; choose one of: {', '.join(sorted(ENVS))}")
     directory = directory or conf_dir()
-    merged = _read_yaml(directory / "base.yaml")
-    _deep_merge(merged, _read_yaml(directory / f"{env}.yaml"), origin=f"{env}.yaml")
+    merged = read_yaml(directory / "base.yaml")
+    deep_merge(merged, read_yaml(directory / f"{env}.yaml"), origin=f"{env}.yaml")
     for item in overrides:
-        key, value = _parse_override(item)
-        _deep_merge(merged, _nest(key, value), origin=f"--conf {item}")
+        key, value = parse_override(item)
+        deep_merge(merged, nest(key, value), origin=f"--conf {item}")
     if lake is not None:
         merged["lake"] = lake
     merged["env"] = env
     merged["lake"] = _normalise_lake(str(merged.get("lake", "")))
-    cfg = _build(Config, merged, prefix="")
+    cfg = build(Config, merged, prefix="")
     if cfg.pii.allow_dev_salt and env != "local":
         # A development salt in production would make every customer key guessable.
         raise ConfigError(
@@ -385,136 +375,3 @@ def _normalise_lake(lake: str) -> str:
     if not storage.is_local(lake):
         return lake.rstrip("/")
     return str(Path(lake).expanduser().resolve())
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"config file not found: {path}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"config file {path} must hold a mapping at the top level")
-    return data
-
-
-def _parse_override(item: str) -> tuple[str, Any]:
-    key, sep, raw = item.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--conf {item!r}: expected key=value, e.g. spark.shuffle_partitions=8")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"--conf {item!r}: value is not valid YAML: {exc}") from exc
-    return key.strip(), value
-
-
-def _nest(dotted: str, value: Any) -> dict[str, Any]:
-    out: Any = value
-    for part in reversed(dotted.split(".")):
-        out = {part: out}
-    return out
-
-
-def _deep_merge(base: dict[str, Any], update: Mapping[str, Any], *, origin: str) -> None:
-    for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _deep_merge(base[key], value, origin=origin)
-        else:
-            base[key] = value
-
-
-def _build(cls: type, data: Any, *, prefix: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ConfigError(
-            f"unknown config key '{prefix}{unknown[0]}'; known keys at this level: "
-            f"{', '.join(sorted(fields))}"
-        )
-    values = {}
-    for name, f in fields.items():
-        key = f"{prefix}{name}"
-        if name not in data:
-            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING:
-                continue
-            raise ConfigError(f"missing config key {key!r}")
-        values[name] = _coerce(hints[name], data[name], key)
-    return cls(**values)
-
-
-def _coerce(hint: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, prefix=f"{key}.")
-    if origin in (typing.Union, types.UnionType):
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(inner, value, key)
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"{key}: expected a list, got {value!r}")
-        return tuple(_coerce(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
-    if origin is dict:
-        if not isinstance(value, Mapping):
-            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        return {str(k): _coerce(args[1], v, f"{key}.{k}") for k, v in value.items()}
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}: expected true or false, got {value!r}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}: expected a whole number, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{key}: expected a number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if isinstance(value, (dict, list)) or value is None:
-            raise ConfigError(f"{key}: expected text, got {value!r}")
-        return str(value)
-    raise ConfigError(f"{key}: unsupported type {hint!r}")  # pragma: no cover - programming error
-
-
-# -- the command-line flags every command shares (they feed load_config) --------------------
-
-AS_OF_HELP = "business date YYYY-MM-DD the run is for (default: today, UTC)"
-
-
-def add_common_args(
-    parser: argparse.ArgumentParser, *, as_of_help: str | None = AS_OF_HELP
-) -> None:
-    """--env, --lake, --as-of, --log-format and --conf, the same for every command
-    (`as_of_help=None`: a command without --as-of)."""
-    parser.add_argument(
-        "--env",
-        default="local",
-        help=f"environment config to load: {', '.join(ENVS)} (default: local)",
-    )
-    parser.add_argument(
-        "--lake",
-        help="lake folder or URI holding landing/, bronze/, silver/, ... (default: from config)",
-    )
-    if as_of_help is not None:
-        parser.add_argument("--as-of", dest="as_of", help=as_of_help)
-    parser.add_argument(
-        "--log-format",
-        dest="log_format",
-        choices=("text", "json"),
-        help="text for people, json for one JSON object per event (default: config log.format)",
-    )
-    parser.add_argument(
-        "--conf",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --conf spark.shuffle_partitions=8 (repeatable)",
-    )

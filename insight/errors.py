@@ -5,6 +5,10 @@ class InsightError(Exception):
     """Base class: the message names the bad input and what to do."""
 
 
+class ConfigError(InsightError, ValueError):
+    """A config file, env name or override is invalid; the message names it."""
+
+
 class LandingError(InsightError):
     """The landing zone is missing, empty or unreadable."""
 

@@ -21,8 +21,9 @@ from typing import Any
 from pyspark.sql import SparkSession
 
 from insight import tables
-from insight.config import Config, add_common_args, load_config
+from insight.config import Config, load_config
 from insight.errors import InsightError
+from insight.flags import add_common_args
 from insight.ops.ledger import DONE, FAILED, SKIPPED, LedgerEntry, ledger_frame, versions
 from insight.ops.logs import StageProgress, log_context, setup_logging
 from insight.pii import load_salt

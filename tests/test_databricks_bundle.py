@@ -280,7 +280,7 @@ def test_entry_point_is_the_insight_console_script(bundle):
 def test_task_parameters_parse_with_the_real_job_parsers(bundle):
     """Every task's flags are accepted by `insight run` and by its job's own parser."""
     from insight.cli import build_parser
-    from insight.config import add_common_args
+    from insight.flags import add_common_args
 
     lake = target_variables(bundle, "prod")["lake_path"]
     for name, job in resolved_jobs(bundle, "prod").items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from insight.config import add_common_args
+from insight.flags import add_common_args
 
 log = logging.getLogger("insight")
 
