@@ -15,10 +15,11 @@ them into folders that insight.nlp.encoder runs on onnxruntime (and that Spark N
 `encoder_dir(DEST, precision)` names the folder of a variant and `encoder_version` the string
 stored with every vector, so vectors of different encoders are never mixed.
 
-The ONNX graph is built directly from the weights with `onnx`: no torch, no TensorFlow and no
-tf2onnx (which pins protobuf 3.20 and would downgrade the one TensorFlow runs on). Our Spark
-classpath carries onnxruntime but not Spark NLP's TensorFlow-Java runtime, so ONNX it is. The
-int8 variant is made by onnxruntime's (Python) quantiser, needed for the export only.
+The ONNX graph is built directly from the weights with `onnx` (insight.nlp.bert_onnx): no
+torch, no TensorFlow and no tf2onnx (which pins protobuf 3.20 and would downgrade the one
+TensorFlow runs on). Our Spark classpath carries onnxruntime but not Spark NLP's
+TensorFlow-Java runtime, so ONNX it is. The int8 variant is made by onnxruntime's (Python)
+quantiser, needed for the export only.
 
     python -m insight.nlp.transformer DEST
 """
@@ -30,7 +31,6 @@ import importlib.metadata
 import importlib.resources
 import json
 import logging
-import math
 import os
 import shutil
 import sys
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from insight import storage
 from insight.errors import InsightError
+from insight.nlp import bert_onnx
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,13 +86,6 @@ EXPORT_FORMAT = 2
 # and on onnxruntime just as fast (3,069 Alexa reviews, one thread: 318 vs 322 per second).
 QUANTIZATION = {"method": "dynamic", "weight_type": "QInt8", "per_channel": True}
 ONNXRUNTIME_REQUIREMENT = "onnxruntime==1.19.2"  # the runtime insight.nlp.encoder runs on
-# onnxruntime 1.19 (our Java runtime) reads IR <= 10 and opset <= 21; opset 17 is the first
-# with LayerNormalization, and IR 8 keeps older runtimes able to read the file too.
-OPSET = 17
-IR_VERSION = 8
-# Added to the attention scores of padding: exp(-1e4) underflows to 0 in float32, and unlike
-# -inf it cannot turn a row into NaN.
-MASK_BIAS = -10000.0
 
 
 class MissingModelPackageError(InsightError):
@@ -144,7 +138,8 @@ def export_minilm(dest: Path) -> Path:
     start = time.perf_counter()
     config = json.loads((src / "config.json").read_text())
     weights = _load_weights(src / "model.safetensors")
-    model = bert_onnx(weights, config)
+    _require("onnx", "onnx==1.17.0")
+    model = bert_onnx.build(weights, config)
 
     int8 = dest / INT8_DIR
     (dest / "assets").mkdir(parents=True, exist_ok=True)
@@ -162,7 +157,7 @@ def export_minilm(dest: Path) -> Path:
         SOURCE_PACKAGE,
         expected["source_version"],
         dest,
-        OPSET,
+        bert_onnx.OPSET,
         expected["files"]["model.onnx"] / 1e6,
         expected["files"][f"{INT8_DIR}/model.onnx"] / 1e6,
         time.perf_counter() - start,
@@ -217,129 +212,13 @@ def encoder_version(root: str, precision: str, max_tokens: int) -> str:
     return f"{source}@{version}/export{export_format}/{precision}/t{max_tokens}"
 
 
-def bert_onnx(weights: dict[str, np.ndarray], config: dict[str, Any]) -> ModelProto:
-    """A BERT encoder as an ONNX model, from Hugging Face weight names and config.json."""
-    import numpy as np
-
-    onnx = _require("onnx", "onnx==1.17.0")
-    from onnx import TensorProto, helper, numpy_helper
-
-    if config.get("hidden_act") != "gelu" or config.get("position_embedding_type") != "absolute":
-        raise ValueError("only BERT with exact GELU and absolute positions is supported")
-    hidden = int(config["hidden_size"])
-    n_heads = int(config["num_attention_heads"])
-    head_dim = hidden // n_heads
-    eps = float(config["layer_norm_eps"])
-    nodes: list[Any] = []
-    inits: list[Any] = []
-
-    def const(name: str, value: Any, dtype: Any = None) -> str:
-        inits.append(numpy_helper.from_array(np.ascontiguousarray(value, dtype=dtype), name))
-        return name
-
-    def op(op_type: str, *inputs: str, **attrs: Any) -> str:
-        out = f"{op_type}_{len(nodes)}"
-        nodes.append(helper.make_node(op_type, list(inputs), [out], name=out, **attrs))
-        return out
-
-    def linear(x: str, prefix: str) -> str:
-        # Hugging Face stores Linear weights as [out, in]; MatMul wants [in, out].
-        w = const(f"{prefix}.weight", weights[f"{prefix}.weight"].T, np.float32)
-        return op("Add", op("MatMul", x, w), const(f"{prefix}.bias", weights[f"{prefix}.bias"]))
-
-    def layer_norm(x: str, prefix: str) -> str:
-        scale = const(f"{prefix}.weight", weights[f"{prefix}.weight"])
-        bias = const(f"{prefix}.bias", weights[f"{prefix}.bias"])
-        return op("LayerNormalization", x, scale, bias, axis=-1, epsilon=eps)
-
-    # Embeddings: word + position (first seq_len rows) + token type, then LayerNorm.
-    word = op(
-        "Gather",
-        const("word_embeddings", weights["embeddings.word_embeddings.weight"]),
-        "input_ids",
-    )
-    seq_len = op("Shape", "input_ids", start=1, end=2)
-    positions = op(
-        "Slice",
-        const("position_embeddings", weights["embeddings.position_embeddings.weight"]),
-        const("zero", [0], np.int64),
-        seq_len,
-        const("axis0", [0], np.int64),
-    )
-    types = op(
-        "Gather",
-        const("token_type_embeddings", weights["embeddings.token_type_embeddings.weight"]),
-        "token_type_ids",
-    )
-    x = layer_norm(op("Add", op("Add", word, positions), types), "embeddings.LayerNorm")
-
-    # Padding gets a large negative score bias: [batch, seq] -> [batch, 1, 1, seq].
-    keep = op("Cast", "attention_mask", to=TensorProto.FLOAT)
-    bias = op(
-        "Mul",
-        op("Sub", const("one", 1.0, np.float32), keep),
-        const("mask_bias", MASK_BIAS, np.float32),
-    )
-    bias = op("Unsqueeze", bias, const("axes12", [1, 2], np.int64))
-
-    split_shape = const("split_heads", [0, 0, n_heads, head_dim], np.int64)
-    merge_shape = const("merge_heads", [0, 0, hidden], np.int64)
-    scale = const("scale", 1.0 / math.sqrt(head_dim), np.float32)
-    half = const("half", 0.5, np.float32)
-    sqrt2 = const("sqrt2", math.sqrt(2.0), np.float32)
-    for i in range(int(config["num_hidden_layers"])):
-        p = f"encoder.layer.{i}"
-
-        def heads(name: str, perm: list[int], x: str = x, p: str = p) -> str:
-            return op(
-                "Transpose",
-                op("Reshape", linear(x, f"{p}.attention.self.{name}"), split_shape),
-                perm=perm,
-            )
-
-        q = heads("query", [0, 2, 1, 3])  # [batch, heads, seq, head_dim]
-        k = heads("key", [0, 2, 3, 1])  # [batch, heads, head_dim, seq]
-        v = heads("value", [0, 2, 1, 3])
-        scores = op("Add", op("Mul", op("MatMul", q, k), scale), bias)
-        context = op("MatMul", op("Softmax", scores, axis=-1), v)
-        context = op("Reshape", op("Transpose", context, perm=[0, 2, 1, 3]), merge_shape)
-        attended = linear(context, f"{p}.attention.output.dense")
-        x = layer_norm(op("Add", attended, x), f"{p}.attention.output.LayerNorm")
-        # Exact (erf) GELU as BERT uses; opset 17 has no Gelu op, onnxruntime fuses this.
-        h = linear(x, f"{p}.intermediate.dense")
-        h = op(
-            "Mul",
-            op("Mul", h, half),
-            op("Add", op("Erf", op("Div", h, sqrt2)), const(f"one_{i}", 1.0, np.float32)),
-        )
-        x = layer_norm(op("Add", linear(h, f"{p}.output.dense"), x), f"{p}.output.LayerNorm")
-    nodes.append(helper.make_node("Identity", [x], ["last_hidden_state"], name="output"))
-
-    ids = [
-        helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "sequence"])
-        for name in ("input_ids", "attention_mask", "token_type_ids")
-    ]
-    out = helper.make_tensor_value_info(
-        "last_hidden_state", TensorProto.FLOAT, ["batch", "sequence", hidden]
-    )
-    graph = helper.make_graph(nodes, "minilm", ids, [out], initializer=inits)
-    model = helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
-        producer_name="insight.nlp.transformer",
-        ir_version=IR_VERSION,
-    )
-    onnx.checker.check_model(model)
-    return model
-
-
 def _marker_content(source_version: str) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "source": SOURCE_PACKAGE,
         "source_version": source_version,
         "engine": "onnx",
-        "opset": OPSET,
+        "opset": bert_onnx.OPSET,
         "dimension": DIMENSION,
         "variants": {p: sub or "." for p, sub in PRECISIONS.items()},
         "int8": QUANTIZATION,
