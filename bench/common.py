@@ -97,7 +97,7 @@ def fresh_lake(
     work: Path, stage: str, customers: int, seed: int, review_factor: float = 1.0
 ) -> Path:
     """A generated landing zone (kept between runs, generating is slow) with no tables yet."""
-    from insight.generate import generate_lake
+    from lakegen import generate_lake
 
     suffix = "" if review_factor == 1.0 else f"-reviews{review_factor:g}x"
     lake = work / f"{stage}-{customers}{suffix}"

@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="write a realistic raw landing zone (with dirty records) under DIR/landing",
         description="Write customers (CRM CSV with PII), products, events and reviews (JSON "
         "lines) under DIR/landing, and the hidden truth used for evaluation under DIR/truth. "
-        "Deterministic for a seed.",
+        "Deterministic for a seed. A development tool: needs the lakegen package, which "
+        "`make setup` installs and the production wheel does not contain.",
     )
     gen.add_argument("--env", default="local", help="environment config (default: local)")
     gen.add_argument(
@@ -148,12 +149,27 @@ def yesterday_utc() -> date:
     return datetime.now(UTC).date() - timedelta(days=1)
 
 
+# The generator is a development tool with its own distribution (lakegen/ in the repository),
+# not part of the production wheel: on a cluster `insight generate` says so, no traceback.
+GENERATOR_MISSING = (
+    "generate: the lake generator (package lakegen) is a development tool, not part of the "
+    "production wheel; from a checkout of the repository install it with "
+    "`pip install --no-deps -e ./lakegen` (`make setup` does)"
+)
+
+
 def _generate(args: argparse.Namespace) -> int:
     from insight.config import ConfigError, load_config
-    from insight.generate import generate_lake
     from insight.ops.logs import setup_logging
 
     setup_logging()
+    try:
+        from lakegen import generate_lake
+    except ModuleNotFoundError as exc:
+        if exc.name != "lakegen":  # the generator is there but broken: show where
+            raise
+        log.error(GENERATOR_MISSING)
+        return 2
     try:
         lake = load_config(args.env, lake=args.lake).lake
     except ConfigError as exc:

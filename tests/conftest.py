@@ -175,8 +175,8 @@ DAG_FAST = (
 @pytest.fixture(scope="session")
 def dag_lake(spark, tmp_path_factory) -> str:
     """A generated lake (300 customers, a year) after `insight run all` as of DAG_AS_OF."""
-    from insight.generate import generate_lake
     from jobs import all as run_all
+    from lakegen import generate_lake
 
     lake = str(tmp_path_factory.mktemp("dag") / "lake")
     generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.02, workers=1)
@@ -194,8 +194,8 @@ CLEANED_AS_OF = "2025-12-31"
 def cleaned_lake(spark, tmp_path_factory) -> str:
     """A generated lake (300 customers, a year, no dirty rows) after ingest and clean."""
     from insight.clean import job as clean
-    from insight.generate import generate_lake
     from insight.ingest import job as ingest
+    from lakegen import generate_lake
 
     lake = str(tmp_path_factory.mktemp("cleaned") / "lake")
     generate_lake(lake, customers=300, seed=3, days=365, dirty_rate=0.0, workers=1)

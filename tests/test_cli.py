@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from insight.cli import JOBS, main
-from insight.generate import generate_lake
 from jobs import DAG
+from lakegen import generate_lake
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

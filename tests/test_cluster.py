@@ -34,11 +34,11 @@ from insight import tables
 from insight.clv.schemas import CUSTOMER_CLV
 from insight.config import load_config
 from insight.features.schemas import CUSTOMER_FEATURES
-from insight.generate import generate_lake
 from insight.profile.build import CUSTOMER_PROFILE
 from insight.profile.build import UPDATED_AT as PROFILE_UPDATED_AT
 from insight.segment import schemas as SS
 from insight.spark import jar_path
+from lakegen import generate_lake
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -112,8 +112,8 @@ def _versions(spark, lake) -> dict[str, int]:
 
 @pytest.mark.integration
 def test_a_failed_task_stops_the_dag_and_the_same_command_resumes(spark, lake, capsys):
-    from insight.generate import generate_lake
     from jobs import all as run_all
+    from lakegen import generate_lake
 
     generate_lake(lake, customers=80, seed=4, days=90, dirty_rate=0.02, workers=1)
     # One review model candidate: the candidates are compared in test_nlp_job.

@@ -186,8 +186,8 @@ def test_staging_routes_every_hostile_row(spark, entity, data):
 @given(data=st.data())
 def test_a_hostile_landing_zone_runs_through_and_the_audit_balances(spark, data):
     from insight.clean import job as clean
-    from insight.generate import generate_lake
     from insight.ingest import job as ingest
+    from lakegen import generate_lake
 
     lake = tempfile.mkdtemp(prefix="fuzz-lake-")
     try:

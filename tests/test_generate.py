@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from insight import landing as L
-from insight.generate import DEFAULT_END_DATE, GenerationSummary, generate_lake
-from insight.generate import lake as lake_module
+from lakegen import DEFAULT_END_DATE, GenerationSummary, generate_lake
+from lakegen import lake as lake_module
 
 END = DEFAULT_END_DATE
 WINDOW_START = datetime(2024, 12, 31, tzinfo=UTC)  # END - 365 days
@@ -302,7 +302,7 @@ def test_summary_and_manifest_counts_match_the_files(small_lake) -> None:
 
 def test_progress_and_logging(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     lines: list[str] = []
-    with caplog.at_level(logging.INFO, logger="insight.generate"):
+    with caplog.at_level(logging.INFO, logger="lakegen"):
         generate_lake(tmp_path, customers=30, seed=1, days=14, workers=1, progress=lines.append)
     assert any(line.startswith("customers 1-30 of 30 written") for line in lines)
     assert any("customers 1-30" in rec.getMessage() for rec in caplog.records)

@@ -16,13 +16,13 @@ from insight import columns as C
 from insight import tables
 from insight.clean import job as clean
 from insight.config import load_config
-from insight.generate import generate_lake
 from insight.ingest import job as ingest
 from insight.models import registry
 from insight.nlp import embeddings, text
 from insight.nlp import job as nlp
 from insight.nlp import model as review_model
 from insight.nlp import schemas as S
+from lakegen import generate_lake
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ import pytest
 from insight import landing as L
 from insight.config import load_config
 from insight.erase.match import customer_key
-from insight.generate import generate_lake
+from lakegen import generate_lake
 
 BIN = Path(sys.executable).parent
 AS_OF = "2025-12-31"

@@ -54,10 +54,10 @@ def test_no_byte_of_the_salt_in_the_query_plans(spark):
 _PROBE = textwrap.dedent("""
     import json, sys, urllib.request
     from insight.config import load_config
-    from insight.generate import generate_lake
     from insight.spark import build_spark
     from insight.clean import job as clean
     from insight.ingest import job as ingest
+    from lakegen import generate_lake
 
     lake, events, out = sys.argv[1:4]
     generate_lake(lake, customers=12, seed=2, days=7, dirty_rate=0.0, workers=1)

@@ -19,8 +19,8 @@ from pyspark.sql import functions as F
 from insight import landing as L
 from insight import tables
 from insight.clean import job as clean
-from insight.generate import generate_lake
 from insight.ingest import job as ingest
+from lakegen import generate_lake
 
 pytestmark = pytest.mark.integration
 

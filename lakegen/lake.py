@@ -255,7 +255,7 @@ def generate_lake(
     dirty_out = dict(sorted(dirty_total.items()))
 
     manifest = {
-        "generator": "insight.generate",
+        "generator": "lakegen",
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "arguments": {
