@@ -121,6 +121,16 @@ def test_generate_refuses_bad_arguments(capsys):
     assert "--customers: must be >= 1" in capsys.readouterr().err
 
 
+def test_generate_without_lakegen_says_how_to_install_it(tmp_path, monkeypatch, caplog):
+    """The production wheel has no lakegen: the command names it and how to install it."""
+    monkeypatch.setitem(sys.modules, "lakegen", None)  # `import lakegen` fails, as on a cluster
+    argv = ["generate", "--lake", str(tmp_path), "--customers", "5", "--seed", "1"]
+    assert main(argv) == 2
+    assert "the lake generator (package lakegen) is a development tool" in caplog.text
+    assert "pip install --no-deps -e ./lakegen" in caplog.text
+    assert not (tmp_path / "landing").exists()
+
+
 def _env() -> dict[str, str]:
     env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
     env["PATH"] = f"{BIN}:{env['PATH']}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import csv
 import io
 import json
@@ -641,3 +642,38 @@ def test_short_window_and_other_end_date(tmp_path: Path) -> None:
     events = good_records(tmp_path, L.EVENTS)
     assert events and summary.records[L.EVENTS] >= len(events)
     assert all(start <= ts(e["ts"]) < stop for e in events)
+
+
+def _imports_of_the_generator(tree: ast.Module) -> list[str | None]:
+    """The enclosing function (None: module level) of each import of lakegen in a module."""
+    found: list[str | None] = []
+
+    def visit(node: ast.AST, function: str | None) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            if isinstance(child, ast.Import):
+                modules = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom) and not child.level:
+                modules = [child.module or ""]
+            else:
+                modules = []
+            if any(m.split(".")[0] == "lakegen" for m in modules):
+                found.append(function)
+            visit(child, function)
+
+    visit(tree, None)
+    return found
+
+
+def test_the_production_package_imports_the_generator_only_in_its_command() -> None:
+    """The wheel ships insight/ without lakegen: only `insight generate` imports it, inside
+    the command, so every other command and job runs where it is not installed."""
+    root = Path(__file__).resolve().parents[1] / "insight"
+    importers = {
+        str(path.relative_to(root.parent)): functions
+        for path in sorted(root.rglob("*.py"))
+        if (functions := _imports_of_the_generator(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+    assert importers == {"insight/cli.py": ["_generate"]}
