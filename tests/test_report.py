@@ -21,6 +21,7 @@ from insight import tables
 from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
 from insight.nlp.schemas import KEYPHRASE_WEEKLY
 from insight.report import charts, summaries
+from insight.report.panels import quality
 from insight.report.run import report_path
 from insight.segment.schemas import CUSTOMER_SEGMENTS, CUSTOMER_SEGMENTS_SCHEMA
 from insight.storage import read_text, write_text
@@ -206,7 +207,7 @@ def test_quarantine_by_rule_counts_each_failed_rule(spark):
     events = spark.createDataFrame([(["bad_type", "null_key"], AS_OF), (["bad_type"], AS_OF),
                                     (["bad_type"], LATER)], schema)  # fmt: skip
     reviews = spark.createDataFrame([(["rating_range"], AS_OF)], schema)
-    got = summaries.quarantine_by_rule({"reviews": reviews, "events": events}, AS_OF)
+    got = quality.quarantine_by_rule({"reviews": reviews, "events": events}, AS_OF)
     assert got.to_dict("list") == {"entity": ["events", "events", "reviews"],
                                    "rule": ["bad_type", "null_key", "rating_range"],
                                    "rows": [2, 1, 1]}  # fmt: skip
@@ -224,7 +225,7 @@ def test_ledger_runs_one_row_per_job_with_the_worst_status(spark):
         entry("clean", "ok", 10, 0, 4), entry("clean", "nothing_new", 5, 4, 6),
         entry("nlp", "failed", 1, 7, 9), entry("nlp", "ok", 1, 9, 10, as_of=LATER),
     ], LEDGER_SCHEMA)  # fmt: skip
-    got = summaries.ledger_runs(ledger, AS_OF)
+    got = quality.ledger_runs(ledger, AS_OF)
     assert got["job"].tolist() == ["clean", "nlp"]
     assert got["status"].tolist() == ["nothing_new", "failed"]
     assert got["rows_in"].tolist() == [15, 1]

@@ -7,7 +7,7 @@ tables as DataFrames; rows after `as_of` are ignored so a report is reproducible
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pandas as pd
@@ -34,8 +34,6 @@ NEGATIVES = "negatives"
 KEYPHRASE, MENTIONS = "keyphrase", "mentions"
 POSITIVE_MENTIONS, NEGATIVE_MENTIONS = "positive_mentions", "negative_mentions"
 NO_RECOMMENDATIONS = "none"
-RULE, ROWS = "rule", "rows"
-ENTITY = "entity"
 PRODUCT_LEVEL = "product"  # gold.keyphrase_weekly level counting each review once
 SCORES = (1, 2, 3, 4, 5)
 
@@ -331,87 +329,3 @@ def catalog_coverage(
     recommended = at(recommendations, as_of).select(C.PRODUCT_ID).distinct().count()
     available = products.where(F.col(C.AVAILABLE)).select(C.PRODUCT_ID).distinct().count()
     return recommended, available
-
-
-def quarantine_by_rule(quarantined: Mapping[str, DataFrame], as_of: date) -> pd.DataFrame:
-    """Quarantined rows per entity and failed rule, runs up to as_of (a row failing two
-    rules counts under both).
-
-    Args:
-        quarantined: entity -> quarantine.<entity>.
-
-    Returns:
-        entity, rule, rows; most rows first.
-    """
-    parts = []
-    for entity, df in sorted(quarantined.items()):
-        require_columns(df, [C.FAILED_RULES, C.AS_OF], f"quarantine.{entity}")
-        parts.append(
-            df.where(F.col(C.AS_OF) <= F.lit(as_of))
-            .select(F.lit(entity).alias(ENTITY), F.explode_outer(C.FAILED_RULES).alias(RULE))
-        )  # fmt: skip
-    if not parts:
-        return pd.DataFrame({ENTITY: [], RULE: [], ROWS: []})
-    rows = parts[0]
-    for part in parts[1:]:
-        rows = rows.unionByName(part)
-    pdf = (
-        rows.groupBy(ENTITY, F.coalesce(RULE, F.lit("(none recorded)")).alias(RULE))
-        .agg(F.count("*").alias(ROWS))
-        .toPandas()
-    )
-    return pdf.sort_values([ROWS, ENTITY, RULE], ascending=[False, True, True], ignore_index=True)
-
-
-def dq_runs(dq: DataFrame, as_of: date, *, last: int = 12) -> pd.DataFrame:
-    """Expectation results per run and table, the `last` runs up to as_of (newest first).
-
-    Returns:
-        as_of, run_id, table_name, validated_at (first), expectations, failed,
-        unexpected (rows GX found), quarantined (rows routed).
-    """
-    rows = dq.where(F.col(C.AS_OF) <= F.lit(as_of))
-    runs = (
-        rows.groupBy("run_id").agg(F.min("validated_at").alias("_t"))
-        .orderBy(F.desc("_t")).limit(last)
-    )  # fmt: skip
-    return (
-        rows.join(runs, "run_id")
-        .groupBy(C.AS_OF, "run_id", "table_name")
-        .agg(
-            F.min("validated_at").alias("validated_at"),
-            F.count("*").alias("expectations"),
-            F.sum((~F.col("success")).cast("long")).alias("failed"),
-            F.sum(F.coalesce("unexpected_count", F.lit(0))).alias("unexpected"),
-            F.sum(F.coalesce("quarantined_count", F.lit(0))).alias("quarantined"),
-        )
-        .orderBy(F.desc("validated_at"), "table_name")
-        .toPandas()
-    )
-
-
-def ledger_runs(ledger: DataFrame, as_of: date) -> pd.DataFrame:
-    """ops.run_ledger for as_of, one row per run and job: status (failed beats skipped beats
-    nothing_new beats ok), rows in / written / quarantined, seconds; in run order."""
-    worst = (
-        F.when(F.col("status") == "failed", 3).when(F.col("status") == "skipped", 2)
-        .when(F.col("status") == "nothing_new", 1).otherwise(0)
-    )  # fmt: skip
-    return (
-        at(ledger, as_of)
-        .groupBy("run_id", "job")
-        .agg(
-            F.min("started_at").alias("started_at"),
-            F.max_by("status", worst).alias("status"),
-            F.sum("rows_in").alias("rows_in"),
-            F.sum("rows_written").alias("rows_written"),
-            F.sum("rows_quarantined").alias("rows_quarantined"),
-            # Wall time from its first start to its last finish (batches run in sequence).
-            (
-                F.max(F.col("finished_at").cast("double"))
-                - F.min(F.col("started_at").cast("double"))
-            ).alias("seconds"),
-        )
-        .orderBy("started_at", "job")
-        .toPandas()
-    )
