@@ -7,11 +7,14 @@ task they depend on ran again in this run (its output changed, so theirs must fo
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
@@ -21,7 +24,7 @@ from insight.config import Config
 from insight.errors import InsightError
 from insight.ops.ledger import DONE, FAILED
 from insight.ops.logs import log_context
-from insight.runtime import JobRun, execute
+from insight.runtime import JobRun, execute, job_flags
 
 log = logging.getLogger("insight")
 
@@ -61,6 +64,16 @@ def done_tasks(spark: SparkSession, lake: str, as_of: date) -> set[str]:
     return {r["job"] for r in latest.collect() if r["status"] == DONE}
 
 
+def default_flags(task: dag.Task) -> Any:
+    """The task's own flags as `insight run <task>` without any gives them (its job module's
+    `add_args` and `Flags`)."""
+    job = importlib.import_module(task.module)
+    parser = argparse.ArgumentParser(prog=f"insight run {task.name}")
+    if hasattr(job, "add_args"):
+        job.add_args(parser)
+    return job_flags(getattr(job, "Flags", None), parser.parse_args([]))
+
+
 def run_tasks(
     run: JobRun,
     steps: Mapping[str, Callable[[JobRun], None]],
@@ -86,7 +99,7 @@ def run_tasks(
             continue
         progress(f"{step}  running: {task.summary}")
         t0 = time.monotonic()
-        task_run = run.for_job(task.name)
+        task_run = run.for_job(task.name, default_flags(task))
         with log_context(job=task.name):
             rc = execute(task_run, steps[task.name])
         seconds = time.monotonic() - t0

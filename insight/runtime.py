@@ -31,6 +31,9 @@ from insight.spark import build_spark
 
 log = logging.getLogger("insight")
 
+# What add_common_args parses: config and logging, not the job's own flags.
+COMMON_DESTS = frozenset({"env", "lake", "as_of", "conf", "log_format"})
+
 
 def utc_now() -> datetime:
     """Naive UTC, as Spark timestamps are stored in a UTC session."""
@@ -59,7 +62,9 @@ class JobRun:
     as_of: date
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     started_at: datetime = field(default_factory=lambda: utc_now())
-    flags: dict[str, Any] = field(default_factory=dict)  # job-specific flags, e.g. retrain
+    # The job's own flags: an instance of the `Flags` dataclass in insight/<job>/job.py, or
+    # None for a job without any.
+    flags: Any = None
     # "<table>: <why>" for each table this job recorded as skipped (could not do its work).
     skipped: list[str] = field(default_factory=list)
 
@@ -75,9 +80,10 @@ class JobRun:
         """Streaming checkpoint folder of one incremental step, e.g. `clean/events`."""
         return f"{self.lake}/_checkpoints/{name}"
 
-    def for_job(self, job: str) -> JobRun:
-        """The same run (id, session, as_of) acting as another job of the DAG."""
-        return dataclasses.replace(self, job=job, skipped=[])
+    def for_job(self, job: str, flags: Any = None) -> JobRun:
+        """The same run (id, session, as_of) acting as another job of the DAG, with that
+        job's own `flags`."""
+        return dataclasses.replace(self, job=job, flags=flags, skipped=[])
 
     def step(self) -> Step:
         """Start timing a piece of this job's work; its ledger rows carry start and seconds."""
@@ -150,10 +156,12 @@ def run_job(
     argv: Sequence[str] | None,
     description: str,
     add_args: Callable[[argparse.ArgumentParser], None] | None = None,
+    flags: type | None = None,
 ) -> int:
     """Parse the job's flags, run `body`, and turn failures into clear exit codes.
 
-    `add_args` adds the job's own flags; their values reach the body as `run.flags`.
+    `add_args` adds the job's own flags and `flags` is the frozen dataclass they are read
+    into, once (`job_flags`); the body finds that instance as `run.flags`.
     Returns 0 on success, 2 for a problem with the input (message names it), 1 otherwise.
     """
     parser = argparse.ArgumentParser(prog=f"insight run {job}", description=description)
@@ -161,14 +169,12 @@ def run_job(
     if add_args is not None:
         add_args(parser)
     args = parser.parse_args(argv)
-    common = {"env", "lake", "as_of", "conf", "log_format"}
-    flags = {k: v for k, v in vars(args).items() if k not in common}
     setup_logging(fmt=args.log_format or "text")
     try:
         as_of = parse_as_of(args.as_of)
         cfg = load_config(args.env, lake=args.lake, overrides=args.conf)
         setup_logging(cfg.log.level, args.log_format or cfg.log.format)
-        run = JobRun(job, cfg, build_spark(cfg), as_of, flags=flags)
+        run = JobRun(job, cfg, build_spark(cfg), as_of, flags=job_flags(flags, args))
         run.salt  # noqa: B018 - fail at start-up, not mid-job, when the salt is missing
     except InsightError as exc:
         log.error("%s: %s", job, exc)
@@ -177,6 +183,26 @@ def run_job(
         log.info("%s: run %s, as_of %s, env %s, lake %s", job, run.run_id, as_of, cfg.env, cfg.lake)
         with StageProgress(run.spark.sparkContext, cfg.log.progress_seconds, log):
             return execute(run, body)
+
+
+def job_flags(flags: type | None, args: argparse.Namespace) -> Any:
+    """A job's `Flags` dataclass built from its parsed command line, each field from the
+    argument of the same name (dest); None for a job without flags.
+
+    Example::
+
+        @dataclass(frozen=True)
+        class Flags:
+            score_only: bool = False  # --score-only, dest="score_only"
+
+        job_flags(Flags, parser.parse_args(["--score-only"]))  # Flags(score_only=True)
+    """
+    if flags is not None:
+        return flags(**{f.name: getattr(args, f.name) for f in dataclasses.fields(flags)})
+    # A job that adds flags but declares no dataclass for them (insight/nlp/job.py until it
+    # does) still gets them as a dict of their dests.
+    own = {k: v for k, v in vars(args).items() if k not in COMMON_DESTS}
+    return own or None
 
 
 def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:

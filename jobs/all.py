@@ -12,12 +12,21 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from insight import dag, pipeline
 from insight.errors import InsightError
 from insight.runtime import JobRun, run_job
 from jobs import DAG
+
+
+@dataclass(frozen=True)
+class Flags:
+    only: list[str] | None = None  # --only
+    start: str | None = None  # --from
+    force: bool = False
+    allow_skips: bool = False
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -47,13 +56,13 @@ def _task_list(text: str) -> list[str]:
 
 def run_all(run: JobRun) -> None:
     try:
-        selected = dag.select(run.flags.get("only"), run.flags.get("start"))
+        selected = dag.select(run.flags.only, run.flags.start)
     except ValueError as exc:
         raise InsightError(str(exc)) from None
-    results = pipeline.run_tasks(run, DAG, selected, force=bool(run.flags.get("force")))
+    results = pipeline.run_tasks(run, DAG, selected, force=run.flags.force)
     print(pipeline.summary(run, results, report_of(run)))
     skipped = [r for r in results if r.status == pipeline.SKIPPED_WORK]
-    if skipped and not run.flags.get("allow_skips"):
+    if skipped and not run.flags.allow_skips:
         why = "; ".join(f"{r.name} ({'; '.join(r.why)})" for r in skipped)
         raise InsightError(
             f"{len(skipped)} task(s) could not build their tables for as_of {run.as_of}: {why}. "
@@ -72,7 +81,7 @@ def report_of(run: JobRun) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("all", run_all, argv, __doc__, add_args)
+    return run_job("all", run_all, argv, __doc__, add_args, Flags)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import importlib
 from datetime import date
 from pathlib import Path
 
-from insight import tables
+import pytest
+
+from insight import dag, tables
 from insight.config import load_config
-from insight.runtime import JobRun, execute
+from insight.pipeline import default_flags
+from insight.runtime import JobRun, execute, job_flags
 
 
 def _run(spark, lake: str) -> JobRun:
@@ -47,3 +53,26 @@ def test_a_step_s_ledger_rows_carry_its_start_and_its_time_up_to_each_row(tmp_pa
     assert first.started_at <= first.finished_at <= second.finished_at
     assert 0.05 <= first.seconds < second.seconds
     assert (first.rows_in, first.message, first.job, first.run_id) == (3, "m", "probe", run.run_id)
+
+
+def test_a_job_s_flags_reach_its_body_typed_and_parsed_once():
+    """`insight run propensity --score-only --num-proc 3`: the job's Flags, not a dict."""
+    from insight.propensity import job
+
+    parser = argparse.ArgumentParser()
+    job.add_args(parser)
+    flags = job_flags(job.Flags, parser.parse_args(["--score-only", "--num-proc", "3"]))
+    assert flags == job.Flags(train=False, score_only=True, num_proc=3)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        flags.train = True  # type: ignore[misc]
+    assert job_flags(None, argparse.Namespace(env="local", lake=None)) is None
+
+
+@pytest.mark.parametrize("task", dag.TASKS, ids=dag.NAMES)
+def test_a_task_in_run_all_gets_its_own_flags_at_their_defaults(task):
+    """Each Flags field is one of the job's own arguments, and its default is the
+    argument's: a task run by `run all` behaves as `insight run <task>` without flags."""
+    flags = default_flags(task)
+    Flags = getattr(importlib.import_module(task.module), "Flags", None)
+    if Flags is not None:
+        assert flags == Flags()

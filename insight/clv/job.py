@@ -8,9 +8,19 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from insight.clv.run import clv_all
 from insight.runtime import run_job
+
+
+@dataclass(frozen=True)
+class Flags:
+    """clv.* settings given on the command line (None: the config's), one per flag below."""
+
+    holdout_days: int | None = None
+    horizon_days: int | None = None
+    monthly_discount: float | None = None
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -35,4 +45,4 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("clv", clv_all, argv, __doc__, add_args)
+    return run_job("clv", clv_all, argv, __doc__, add_args, Flags)

@@ -42,13 +42,11 @@ from insight.runtime import JobRun
 
 log = logging.getLogger(__name__)
 
-CLV_KEYS = frozenset(f.name for f in dataclasses.fields(ClvConfig))
-
 
 def clv_settings(run: JobRun) -> ClvConfig:
     """The clv.* config, with the job's flags (--holdout-days etc.) taking precedence."""
-    flags = {k: v for k, v in run.flags.items() if k in CLV_KEYS and v is not None}
-    return dataclasses.replace(run.cfg.clv, **flags)  # re-validated by ClvConfig
+    given = {k: v for k, v in dataclasses.asdict(run.flags).items() if v is not None}
+    return dataclasses.replace(run.cfg.clv, **given)  # re-validated by ClvConfig
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from insight.propensity.run import propensity_all
 from insight.runtime import run_job
+
+
+@dataclass(frozen=True)
+class Flags:
+    train: bool = False  # --train
+    score_only: bool = False  # --score-only
+    num_proc: int | None = None  # --num-proc; None: propensity.num_proc
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -29,4 +37,4 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("propensity", propensity_all, argv, __doc__, add_args)
+    return run_job("propensity", propensity_all, argv, __doc__, add_args, Flags)

@@ -97,9 +97,9 @@ def with_percentile_and_band(
 
 
 def _should_train(run: JobRun, name: str) -> bool:
-    if run.flags.get("score_only"):
+    if run.flags.score_only:
         return False
-    return bool(run.flags.get("train")) or registry.champion(run.cfg, name) is None
+    return run.flags.train or registry.champion(run.cfg, name) is None
 
 
 def _train_target(run: JobRun, src: Sources, target: str) -> str:
@@ -108,7 +108,7 @@ def _train_target(run: JobRun, src: Sources, target: str) -> str:
     try:
         with mlflow.start_run(experiment_id=experiment, run_name=f"{target} {run.as_of}") as mrun:
             trained = train.train_target(
-                cfg, src, run.as_of, target, mrun.info.run_id, num_proc=run.flags.get("num_proc")
+                cfg, src, run.as_of, target, mrun.info.run_id, num_proc=run.flags.num_proc
             )
             served, _, reason = train.register(cfg, trained)
     except train.NotEnoughLabelsError as exc:
@@ -174,7 +174,7 @@ def _train_embeddings(run: JobRun, inputs: DataFrame) -> str:
             checkpoint_dir=train.local_dir(run.lake, "_checkpoints", "propensity", EMBEDDINGS,
                                            run_id),
             target=distributed.MlflowTarget(registry.tracking_uri(cfg), run_id, ""),
-            num_proc=run.flags.get("num_proc"),
+            num_proc=run.flags.num_proc,
         )  # fmt: skip
         mlflow.log_metric("reconstruction_loss", min(fitted.ranks[0].val_loss))
         validation = val_rows.select(C.CUSTOMER_KEY, NUMERIC, *CATEGORICAL_FEATURES).toPandas()

@@ -12,9 +12,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from insight.recommend.run import recommend_all
 from insight.runtime import run_job
+
+
+@dataclass(frozen=True)
+class Flags:
+    score_only: bool = False  # --score-only
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -27,4 +33,4 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("recommend", recommend_all, argv, __doc__, add_args)
+    return run_job("recommend", recommend_all, argv, __doc__, add_args, Flags)

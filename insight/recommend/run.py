@@ -169,7 +169,7 @@ def recommend_all(run: JobRun) -> None:
             )
             return
         trained = "not trained (--score-only)"
-        if not run.flags.get("score_only"):
+        if not run.flags.score_only:
             trained = _train(run, events, feedback, catalog)
         served = registry.champion(run.cfg, r.model_name)
         if served is None:

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from insight.runtime import run_job
 from insight.segment.run import segment_all
+
+
+@dataclass(frozen=True)
+class Flags:
+    embeddings: bool = False  # --embeddings
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -25,4 +31,4 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("segment", segment_all, argv, __doc__, add_args)
+    return run_job("segment", segment_all, argv, __doc__, add_args, Flags)

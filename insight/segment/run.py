@@ -117,7 +117,7 @@ def segment_all(run: JobRun) -> None:
     try:
         rows_in = features.count()
         inputs, fit_on, log1p = features, clusters.FEATURES, clusters.LOG1P
-        if run.flags.get("embeddings"):
+        if run.flags.embeddings:
             inputs, fit_on = with_embeddings(run, features)
             log1p = ()  # embeddings are already on a common scale
         try:
