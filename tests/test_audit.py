@@ -12,11 +12,11 @@ from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
 from insight import cli, tables
-from insight.audit import checks as K
+from insight.audit import checks
 from insight.nlp.schemas import REVIEW_INSIGHTS
 from insight.profile.build import CUSTOMER_PROFILE
 
-BALANCED = K.EntityFigures(
+BALANCED = checks.EntityFigures(
     entity="events", landing=1000, bronze=990, ingest_in=1000, ingest_written=995,
     erased_bronze=5, clean_in=995, clean_written=950, clean_quarantined=30,
     clean_duplicates=15, clean_unbalanced_batches=0, silver=940, quarantine=29,
@@ -24,14 +24,14 @@ BALANCED = K.EntityFigures(
 )  # fmt: skip
 
 
-def by_name(found: list[K.Check]) -> dict[str, K.Check]:
+def by_name(found: list[checks.Check]) -> dict[str, checks.Check]:
     return {c.name: c for c in found}
 
 
 def test_balanced_figures_pass_every_check():
-    found = K.entity_checks(BALANCED)
-    assert [c.status for c in found] == [K.OK] * 6
-    assert K.exit_code(found) == 0
+    found = checks.entity_checks(BALANCED)
+    assert [c.status for c in found] == [checks.OK] * 6
+    assert checks.exit_code(found) == 0
 
 
 @pytest.mark.parametrize(
@@ -46,32 +46,34 @@ def test_balanced_figures_pass_every_check():
     ],
 )
 def test_each_kind_of_loss_is_a_named_gap(change, gap):
-    found = K.entity_checks(dataclasses.replace(BALANCED, **change))
-    assert gap in [c.name for c in found if c.status == K.GAP]
-    assert K.exit_code(found) == 1
-    text = K.render(found, lake="/lake", as_of="2025-12-31")
+    found = checks.entity_checks(dataclasses.replace(BALANCED, **change))
+    assert gap in [c.name for c in found if c.status == checks.GAP]
+    assert checks.exit_code(found) == 1
+    text = checks.render(found, lake="/lake", as_of="2025-12-31")
     assert f"GAP {gap}: expected" in text
 
 
 def test_missing_tables_are_skipped_not_passed():
-    found = K.entity_checks(dataclasses.replace(BALANCED, silver=None, quarantine=None))
-    assert by_name(found)["events: bronze = silver + quarantine + duplicates"].status == K.SKIPPED
-    truncated = K.entity_checks(dataclasses.replace(BALANCED, updated_in_place=None))
-    assert by_name(truncated)["events: bronze = silver + quarantine + duplicates"].status == (
-        K.SKIPPED
+    found = checks.entity_checks(dataclasses.replace(BALANCED, silver=None, quarantine=None))
+    assert (
+        by_name(found)["events: bronze = silver + quarantine + duplicates"].status == checks.SKIPPED
     )
-    none = K.entity_checks(dataclasses.replace(BALANCED, bronze=None))
-    assert [c.status for c in none] == [K.SKIPPED]
-    text = K.render(none, lake="/lake", as_of="x")
+    truncated = checks.entity_checks(dataclasses.replace(BALANCED, updated_in_place=None))
+    assert by_name(truncated)["events: bronze = silver + quarantine + duplicates"].status == (
+        checks.SKIPPED
+    )
+    none = checks.entity_checks(dataclasses.replace(BALANCED, bronze=None))
+    assert [c.status for c in none] == [checks.SKIPPED]
+    text = checks.render(none, lake="/lake", as_of="x")
     assert "0 ok, 0 gap(s), 1 skipped" in text and "NOTHING CHECKED" in text
     # Nothing checked is not a pass: its own exit status; one ok check among skips is.
-    assert K.exit_code(none) == K.NOTHING_CHECKED != 0
-    assert K.exit_code(truncated) == 0 and K.exit_code([]) == K.NOTHING_CHECKED
+    assert checks.exit_code(none) == checks.NOTHING_CHECKED != 0
+    assert checks.exit_code(truncated) == 0 and checks.exit_code([]) == checks.NOTHING_CHECKED
 
 
 def test_one_row_each_names_missing_duplicated_and_orphans():
-    check = K.one_row_each("x", expected=10, missing=1, duplicated=2, orphans=3, fix="run y")
-    assert (check.status, check.actual) == (K.GAP, 4)
+    check = checks.one_row_each("x", expected=10, missing=1, duplicated=2, orphans=3, fix="run y")
+    assert (check.status, check.actual) == (checks.GAP, 4)
     assert check.detail == "1 missing, 2 with more than one row, 3 rows without one"
 
 

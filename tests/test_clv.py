@@ -18,10 +18,8 @@ import pytest
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
-from insight.clv import models as M
-from insight.clv import schemas as S
+from insight import landing, tables
+from insight.clv import models, schemas
 from insight.clv.summary import holdout_purchases, rfm_summary
 
 TRUE_BG = {"r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.5}  # CDNOW-like, alpha in days
@@ -60,7 +58,7 @@ def simulated():
 
 def test_bgnbd_recovers_parameters_and_holdout_total(simulated):
     x, tx, big_t, hold = simulated
-    bg = M.fit_bgnbd(x, tx, big_t)
+    bg = models.fit_bgnbd(x, tx, big_t)
     got = bg.params()
     for name, true in TRUE_BG.items():
         assert got[name] == pytest.approx(true, rel=0.3), (name, got)
@@ -70,13 +68,13 @@ def test_bgnbd_recovers_parameters_and_holdout_total(simulated):
     assert np.corrcoef(predicted, hold)[0, 1] > 0.4
     # The fit is at least as likely as the true parameters (up to the small penalty and the
     # optimiser's tolerance) and clearly more likely than a wrong model.
-    ll = M.bgnbd_log_likelihood(*got.values(), x, tx, big_t).sum()
-    assert ll > M.bgnbd_log_likelihood(*TRUE_BG.values(), x, tx, big_t).sum() - 1.0
-    assert ll > M.bgnbd_log_likelihood(2.0, 5.0, 3.0, 1.0, x, tx, big_t).sum() + 100
+    ll = models.bgnbd_log_likelihood(*got.values(), x, tx, big_t).sum()
+    assert ll > models.bgnbd_log_likelihood(*TRUE_BG.values(), x, tx, big_t).sum() - 1.0
+    assert ll > models.bgnbd_log_likelihood(2.0, 5.0, 3.0, 1.0, x, tx, big_t).sum() + 100
 
 
 def test_p_alive_is_one_without_repeats_and_falls_with_inactivity():
-    bg = M.BGNBD(**TRUE_BG)
+    bg = models.BGNBD(**TRUE_BG)
     assert bg.p_alive([0, 0], [0, 0], [1, 300]).tolist() == [1.0, 1.0]
     longer = bg.p_alive([3] * 4, [50] * 4, [50, 100, 200, 400])
     assert longer[0] == pytest.approx(1 / (1 + 0.8 / 4.5))  # bought on the cut-off day
@@ -86,7 +84,7 @@ def test_p_alive_is_one_without_repeats_and_falls_with_inactivity():
 
 
 def test_expected_purchases_grow_with_horizon_and_vanish_at_zero():
-    bg = M.BGNBD(**TRUE_BG)
+    bg = models.BGNBD(**TRUE_BG)
     rfm = ([0, 2, 8], [0, 30, 150], [100, 200, 160])
     assert bg.expected_purchases(0, *rfm).tolist() == [0.0, 0.0, 0.0]
     horizons = [bg.expected_purchases(t, *rfm) for t in (1, 30, 90, 365, 3650)]
@@ -103,27 +101,27 @@ def test_edge_customers_give_finite_values():
     big_t = np.array([0, 3650, 1, 364, 3650, 3650, 1e-9])
     for params in (TRUE_BG, {"r": 1e-4, "alpha": 1e-3, "a": 1.0, "b": 1e4},
                    {"r": 50.0, "alpha": 1e4, "a": 1e-3, "b": 1e-3}):  # fmt: skip
-        bg = M.BGNBD(**params)
+        bg = models.BGNBD(**params)
         for t in (1.0, 365.0):
             assert np.all(np.isfinite(bg.expected_purchases(t, x, tx, big_t))), params
         assert np.all(np.isfinite(bg.p_alive(x, tx, big_t))), params
-        assert np.all(np.isfinite(M.bgnbd_log_likelihood(*params.values(), x, tx, big_t)))
-    gg = M.GammaGamma(p=2.0, q=3.0, v=40.0)
+        assert np.all(np.isfinite(models.bgnbd_log_likelihood(*params.values(), x, tx, big_t)))
+    gg = models.GammaGamma(p=2.0, q=3.0, v=40.0)
     spend = gg.expected_spend([0, 1, 3, 2, 364], [0.0, -20.0, 0.0, 1e6, 1e-9])
     assert np.all(np.isfinite(spend))
-    bad = M.clv(M.BGNBD(**TRUE_BG), gg, x, tx, big_t, np.zeros_like(x))
+    bad = models.clv(models.BGNBD(**TRUE_BG), gg, x, tx, big_t, np.zeros_like(x))
     assert np.all(np.isfinite(bad)) and np.all(bad >= 0)
     with pytest.raises(ValueError, match="finite"):
-        M.BGNBD(**TRUE_BG).p_alive([np.nan], [0], [1])
+        models.BGNBD(**TRUE_BG).p_alive([np.nan], [0], [1])
     with pytest.raises(ValueError, match="recency cannot exceed T"):
-        M.BGNBD(**TRUE_BG).p_alive([1], [5], [4])
+        models.BGNBD(**TRUE_BG).p_alive([1], [5], [4])
 
 
 def test_fit_refuses_data_without_repeat_purchases():
     with pytest.raises(ValueError, match="repeat purchase"):
-        M.fit_bgnbd([0, 0, 0], [0, 0, 0], [10, 20, 30])
+        models.fit_bgnbd([0, 0, 0], [0, 0, 0], [10, 20, 30])
     with pytest.raises(ValueError, match="at least 2"):
-        M.fit_gamma_gamma([0, 1, 2], [0.0, 10.0, -5.0])
+        models.fit_gamma_gamma([0, 1, 2], [0.0, 10.0, -5.0])
 
 
 # -- Gamma-Gamma and CLV -----------------------------------------------------------------
@@ -137,7 +135,7 @@ def test_gamma_gamma_recovers_mean_spend_and_falls_back_to_it():
     m = np.array([rng.gamma(p, 1 / nu[i], int(k)).mean() for i, k in enumerate(x)])
     # Customers the model must ignore: no repeat purchase, net spend <= 0.
     x_all, m_all = np.append(x, [0, 3, 2]), np.append(m, [0.0, -40.0, 0.0])
-    gg = M.fit_gamma_gamma(x_all, m_all)
+    gg = models.fit_gamma_gamma(x_all, m_all)
     assert gg.population_mean == pytest.approx(p * v / (q - 1), rel=0.05)  # 30
     assert gg.p == pytest.approx(p, rel=0.25) and gg.q == pytest.approx(q, rel=0.25)
     spend = gg.expected_spend([0, 3, 2, 5, 5], [0.0, -40.0, 0.0, 10.0, 90.0])
@@ -147,12 +145,12 @@ def test_gamma_gamma_recovers_mean_spend_and_falls_back_to_it():
 
 
 def test_clv_is_purchases_times_spend_and_discounting_lowers_it():
-    bg, gg = M.BGNBD(**TRUE_BG), M.GammaGamma(p=6.0, q=4.0, v=15.0)
+    bg, gg = models.BGNBD(**TRUE_BG), models.GammaGamma(p=6.0, q=4.0, v=15.0)
     rfm, m = ([0, 2, 8], [0, 30, 150], [100, 200, 160]), [0.0, 25.0, 60.0]
-    plain = M.clv(bg, gg, *rfm, m)
+    plain = models.clv(bg, gg, *rfm, m)
     expected = bg.expected_purchases(365, *rfm) * gg.expected_spend(rfm[0], m)
     assert plain == pytest.approx(expected)
-    discounted = M.clv(bg, gg, *rfm, m, monthly_discount=0.01)
+    discounted = models.clv(bg, gg, *rfm, m, monthly_discount=0.01)
     assert np.all(discounted < plain) and np.all(discounted > plain / 1.01**12)
 
 
@@ -203,7 +201,7 @@ def test_rfm_summary_by_hand_ignores_later_events(spark):
     events = hand_events(spark)
     out = rfm_summary(events, AS_OF)
     assert [(f.name, f.dataType) for f in out.schema] == [
-        (f.name, f.dataType) for f in S.SUMMARY_SCHEMA
+        (f.name, f.dataType) for f in schemas.SUMMARY_SCHEMA
     ]
     assert rows(out) == {
         # frequency, recency, T, monetary_value
@@ -247,10 +245,10 @@ def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
     args = ["--lake", lake, "--as-of", "2025-12-31"]
     assert clv_job.main(args) == 0
 
-    out = tables.read(spark, S.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
+    out = tables.read(spark, schemas.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
     got = {r[C.CUSTOMER_KEY]: r.asDict() for r in out.collect()}
     buyers = (
-        tables.read(spark, tables.silver(L.EVENTS), lake)
+        tables.read(spark, tables.silver(landing.EVENTS), lake)
         .where((F.col(C.EVENT_TYPE) == "purchase") & (F.col(C.EVENT_DATE) <= "2025-12-31"))
         .select(C.CUSTOMER_KEY)
         .distinct()
@@ -261,11 +259,11 @@ def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
             assert value is not None, name
             if isinstance(value, float):
                 assert math.isfinite(value), name
-        assert 0 < row[S.P_ALIVE] <= 1 and row[S.EXPECTED_SPEND] > 0
-    assert {k for k in next(iter(got.values()))[S.MODEL_PARAMS]} >= {"r", "alpha", "a", "b",
+        assert 0 < row[schemas.P_ALIVE] <= 1 and row[schemas.EXPECTED_SPEND] > 0
+    assert {k for k in next(iter(got.values()))[schemas.MODEL_PARAMS]} >= {"r", "alpha", "a", "b",
                                                                      "p", "q", "v"}  # fmt: skip
-    schema = tables.read(spark, S.CUSTOMER_CLV, lake).schema
-    assert schema.fieldNames() == S.CUSTOMER_CLV_SCHEMA.fieldNames()
+    schema = tables.read(spark, schemas.CUSTOMER_CLV, lake).schema
+    assert schema.fieldNames() == schemas.CUSTOMER_CLV_SCHEMA.fieldNames()
     assert all(f.metadata.get("comment") for f in schema)
 
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "clv")
@@ -275,17 +273,24 @@ def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
 
     # Re-run with a monthly discount: the as_of's rows are replaced, every CLV is lower.
     assert clv_job.main([*args, "--discount", "0.01"]) == 0
-    again = tables.read(spark, S.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
+    again = tables.read(spark, schemas.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
     rerun = {r[C.CUSTOMER_KEY]: r.asDict() for r in again.collect()}
     assert sorted(rerun) == sorted(got)
-    assert all(rerun[k][S.CLV_12M] < got[k][S.CLV_12M] for k in got if got[k][S.CLV_12M] > 0)
-    assert all(rerun[k][S.EXPECTED_PURCHASES_12M] == got[k][S.EXPECTED_PURCHASES_12M] for k in got)
-    assert next(iter(rerun.values()))[S.MODEL_PARAMS]["monthly_discount"] == 0.01
+    assert all(
+        rerun[k][schemas.CLV_12M] < got[k][schemas.CLV_12M]
+        for k in got
+        if got[k][schemas.CLV_12M] > 0
+    )
+    assert all(
+        rerun[k][schemas.EXPECTED_PURCHASES_12M] == got[k][schemas.EXPECTED_PURCHASES_12M]
+        for k in got
+    )
+    assert next(iter(rerun.values()))[schemas.MODEL_PARAMS]["monthly_discount"] == 0.01
     # The same discount as a config key gives the same rows; a flag's bad value is named.
     assert clv_job.main([*args, "--conf", "clv.monthly_discount=0.01"]) == 0
-    by_conf = tables.read(spark, S.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
-    assert {r[C.CUSTOMER_KEY]: r[S.CLV_12M] for r in by_conf.collect()} == {
-        k: v[S.CLV_12M] for k, v in rerun.items()
+    by_conf = tables.read(spark, schemas.CUSTOMER_CLV, lake).where(F.col(C.AS_OF) == "2025-12-31")
+    assert {r[C.CUSTOMER_KEY]: r[schemas.CLV_12M] for r in by_conf.collect()} == {
+        k: v[schemas.CLV_12M] for k, v in rerun.items()
     }
     assert clv_job.main([*args, "--holdout-days", "0"]) == 2
     last = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "clv").collect()
@@ -295,7 +300,7 @@ def test_clv_job_on_a_generated_lake(spark, lake, cleaned_copy):
     future = {customer_key(t["customer_id"]): t["future_purchases_365d"] for t in truth}
     keys = sorted(got)
     assert set(keys) <= set(future)
-    predicted = np.array([got[k][S.EXPECTED_PURCHASES_12M] for k in keys])
+    predicted = np.array([got[k][schemas.EXPECTED_PURCHASES_12M] for k in keys])
     actual = np.array([future[k] for k in keys], dtype=float)
     pearson = np.corrcoef(predicted, actual)[0, 1]
     ranks = np.corrcoef(np.argsort(np.argsort(predicted)), np.argsort(np.argsort(actual)))[0, 1]

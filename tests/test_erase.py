@@ -18,9 +18,8 @@ import pytest
 from lakes import copy_lake
 from pyspark.sql import functions as F
 
-from insight import cli, tables
-from insight import landing as L
-from insight.audit import checks as K
+from insight import cli, landing, tables
+from insight.audit import checks
 from insight.audit.run import audit
 from insight.clean import job as clean
 from insight.erase import match
@@ -65,7 +64,7 @@ class Capture(logging.Handler):
 
 def crm_rows(lake: str) -> list[dict[str, str]]:
     rows = []
-    for f in sorted((Path(lake) / "landing" / L.CUSTOMERS).glob("*.csv")):
+    for f in sorted((Path(lake) / "landing" / landing.CUSTOMERS).glob("*.csv")):
         rows += list(csv.DictReader(f.read_text(errors="replace").splitlines()))
     return rows
 
@@ -98,14 +97,14 @@ class Erased:
 
 def _pick(spark, lake: str) -> list[str]:
     """A reviewer with events, and a customer with a quarantined event (raw line kept)."""
-    reviews = tables.read(spark, tables.bronze(L.REVIEWS), lake)
+    reviews = tables.read(spark, tables.bronze(landing.REVIEWS), lake)
     per_id = reviews.select(F.get_json_object("value", "$.customer_id").alias("id"))
     reviewer = per_id.groupBy("id").count().orderBy(F.desc("count"), "id").first()["id"]
-    known = tables.read(spark, tables.bronze(L.CUSTOMERS), lake).select(
+    known = tables.read(spark, tables.bronze(landing.CUSTOMERS), lake).select(
         F.split("value", ",")[0].alias("id")
     )
     quarantined = (
-        tables.read(spark, tables.quarantine(L.EVENTS), lake)
+        tables.read(spark, tables.quarantine(landing.EVENTS), lake)
         .select(F.get_json_object("_raw", "$.customer_id").alias("id"))
         .join(known, "id")
         .where(F.col("id") != reviewer)
@@ -133,7 +132,7 @@ def erased(spark, dag_lake, tmp_path_factory) -> Erased:
         # and a changed CRM record (new city) of a customer who stays.
         line = next(
             x
-            for f in sorted((Path(lake) / "landing" / L.REVIEWS).glob("*.jsonl"))
+            for f in sorted((Path(lake) / "landing" / landing.REVIEWS).glob("*.jsonl"))
             for x in f.read_text(errors="replace").splitlines()
             if f'"customer_id": "{ids[0]}"' in x
         )
@@ -142,10 +141,10 @@ def erased(spark, dag_lake, tmp_path_factory) -> Erased:
         resent = {**review, "review_id": "R99999998", "sent_at": "2025-12-31T22:00:00Z"}
         kept = {**review, "review_id": "R99999999", "customer_id": kept_id,
                 "sent_at": "2025-12-31T22:00:00Z"}  # fmt: skip
-        (Path(lake) / "landing" / L.REVIEWS / "reviews-resent.jsonl").write_text(
+        (Path(lake) / "landing" / landing.REVIEWS / "reviews-resent.jsonl").write_text(
             f"{json.dumps(resent)}\n{json.dumps(kept)}\n"
         )
-        crm = Path(lake) / "landing" / L.CUSTOMERS
+        crm = Path(lake) / "landing" / landing.CUSTOMERS
         erased_line = next(
             x for x in (crm / "customers-00000.csv").read_text(errors="replace").splitlines()[1:]
             if x.startswith(f"{ids[0]},")
@@ -154,8 +153,10 @@ def erased(spark, dag_lake, tmp_path_factory) -> Erased:
         kept_row = {**kept_row, "city": "Resentville", "updated_at": "2025-12-31T21:00:00Z"}
         people.append(Person(kept_id, "", {kept_row["email"].strip(), kept_row["phone"].strip()}))
         with (crm / "customers-resent.csv").open("w", newline="") as out:
-            out.write(L.CSV_HEADER[L.CUSTOMERS] + "\n" + erased_line + "\n")
-            csv.writer(out, lineterminator="\n").writerow([kept_row[f] for f in L.CUSTOMER_FIELDS])
+            out.write(landing.CSV_HEADER[landing.CUSTOMERS] + "\n" + erased_line + "\n")
+            csv.writer(out, lineterminator="\n").writerow(
+                [kept_row[f] for f in landing.CUSTOMER_FIELDS]
+            )
         args = ["--env", "local", "--lake", lake, "--as-of", AS_OF]
         resent_rc = [ingest.main(args)]
         # Between ingest and clean an erase is refused: clean has bronze rows left to read.
@@ -295,13 +296,15 @@ def test_erasure_audit_row_holds_no_pii(spark, erased):
 def test_resent_records_of_erased_customers_are_dropped_at_ingest(spark, erased):
     assert erased.resent_rc == [0, 0]
     first = erased.people[0]
-    for entity in (L.REVIEWS, L.CUSTOMERS):
+    for entity in (landing.REVIEWS, landing.CUSTOMERS):
         bronze = tables.read(spark, tables.bronze(entity), erased.lake)
         assert bronze.where(F.col("value").rlike(match.id_pattern(first.source_id))).count() == 0
-    reviews = tables.read(spark, tables.silver(L.REVIEWS), erased.lake)
+    reviews = tables.read(spark, tables.silver(landing.REVIEWS), erased.lake)
     assert reviews.where(F.col("customer_key") == first.key).count() == 0
     assert reviews.where(F.col("review_id") == erased.kept_review_id).count() == 1
-    city = tables.read(spark, tables.silver(L.CUSTOMERS), erased.lake).where("city = 'Resentville'")
+    city = tables.read(spark, tables.silver(landing.CUSTOMERS), erased.lake).where(
+        "city = 'Resentville'"
+    )
     assert city.count() == 1
     ledger = tables.read(spark, tables.RUN_LEDGER, erased.lake).where(
         "job = 'ingest' AND status = 'ok' AND rows_in != rows_written"
@@ -314,15 +317,15 @@ def test_resent_records_of_erased_customers_are_dropped_at_ingest(spark, erased)
 def test_audit_balances_with_erased_and_suppressed_buckets(spark, erased):
     """Counts still reconcile; the only gap is the new review nlp has not scored yet."""
     _, found = audit(spark, erased.lake)
-    gaps = [c for c in found if c.status == K.GAP]
+    gaps = [c for c in found if c.status == checks.GAP]
     assert [c.name for c in gaps] == [
         "every silver review (review_date <= as_of) has one gold.review_insights row"
     ], [(c.name, c.detail) for c in gaps]
     assert gaps[0].detail.startswith("1 missing, 0 with more than one row, 0 rows without one")
     by_name = {c.name: c for c in found}
-    landing = by_name["reviews: landing = bronze"]
-    assert landing.status == K.OK and "dropped as suppressed 1" in landing.detail
-    assert by_name["erased customers absent from every silver and gold table"].status == K.OK
+    to_bronze = by_name["reviews: landing = bronze"]
+    assert to_bronze.status == checks.OK and "dropped as suppressed 1" in to_bronze.detail
+    assert by_name["erased customers absent from every silver and gold table"].status == checks.OK
 
 
 @whole_lake

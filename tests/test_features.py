@@ -14,8 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.features import columns as FC
 from insight.features import compute
 from insight.features.schemas import CUSTOMER_FEATURES, CUSTOMER_FEATURES_SCHEMA
@@ -380,7 +379,7 @@ def test_features_job_on_a_generated_lake(spark, cleaned_copy):
         return sorted(df.collect(), key=lambda r: r[C.CUSTOMER_KEY])
 
     first = snapshot("2025-12-31")
-    silver = tables.read(spark, tables.silver(L.CUSTOMERS), lake).select(C.CUSTOMER_KEY)
+    silver = tables.read(spark, tables.silver(landing.CUSTOMERS), lake).select(C.CUSTOMER_KEY)
     assert [r[C.CUSTOMER_KEY] for r in first] == sorted(r[0] for r in silver.collect())
     assert_defined([r.asDict() for r in first])
     buyers = [r for r in first if r[FC.FREQUENCY] > 0]

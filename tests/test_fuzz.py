@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight.audit import checks as K
+from insight import landing
+from insight.audit import checks
 from insight.audit.run import audit
 from insight.clean.dedup import latest_per_key
 from insight.clean.entities import SPECS, TO_SILVER, stage, to_quarantine
@@ -77,18 +77,18 @@ def _one_line(text: str) -> str:
 def template(entity: str) -> dict[str, object]:
     """A valid-looking record of the entity, for hypothesis to break."""
     return {
-        L.EVENTS: {"event_id": "E1", "event_type": "purchase", "ts": "2025-12-01T10:00:00Z",
+        landing.EVENTS: {"event_id": "E1", "event_type": "purchase", "ts": "2025-12-01T10:00:00Z",
                    "customer_id": "C0000001", "session_id": "S1", "product_id": "P000001",
                    "order_id": "O1", "query": None, "price": 9.5, "currency": "EUR",
                    "quantity": 1, "device": "mobile", "channel": "web",
                    "sent_at": "2025-12-01T10:00:05Z"},
-        L.REVIEWS: {"review_id": "R1", "customer_id": "C0000001", "product_id": "P000001",
+        landing.REVIEWS: {"review_id": "R1", "customer_id": "C0000001", "product_id": "P000001",
                     "rating": 4, "title": "ok", "text": "good value", "ts": "2025-12-01T10:00:00Z",
                     "sent_at": "2025-12-01T10:00:05Z"},
-        L.CUSTOMERS: {f: "" for f in L.CUSTOMER_FIELDS} | {
+        landing.CUSTOMERS: {f: "" for f in landing.CUSTOMER_FIELDS} | {
             "customer_id": "C0000001", "email": "a@example.com", "country": "DE",
             "signup_at": "2025-01-01T00:00:00Z", "updated_at": "2025-01-01T00:00:00Z"},
-        L.PRODUCTS: {f: "" for f in L.PRODUCT_FIELDS} | {
+        landing.PRODUCTS: {f: "" for f in landing.PRODUCT_FIELDS} | {
             "product_id": "P000001", "name": "Mug", "category_path": "Home > Kitchen > Mugs",
             "price": "9.5", "currency": "EUR", "updated_at": "2025-01-01T00:00:00Z"},
     }[entity]  # fmt: skip
@@ -111,13 +111,13 @@ def hostile_record(draw, entity: str) -> str:
             record[name] = draw(VALUES if action == "retype" else ODD_TEXT)
     for extra in draw(st.lists(st.text(min_size=1, max_size=8), max_size=2)):
         record[extra] = draw(VALUES)
-    if entity in L.JSON_ENTITIES:
+    if entity in landing.JSON_ENTITIES:
         line = json.dumps(record, ensure_ascii=draw(st.booleans()))
         if draw(st.integers(0, 5)) == 0:
             line = line[: draw(st.integers(0, len(line)))]  # truncated
         return _one_line(line)
     out = io.StringIO()
-    cells = [record.get(f, "") for f in L.FIELDS[entity]]
+    cells = [record.get(f, "") for f in landing.FIELDS[entity]]
     cells += draw(st.lists(st.text(max_size=5), max_size=1))  # sometimes an extra cell
     csv.writer(out, lineterminator="").writerow(
         ["" if c is None else c if isinstance(c, str) else json.dumps(c) for c in cells]
@@ -137,7 +137,7 @@ def bronze_frame(spark, entity: str, lines: list[str]):
 # -- staging: every row routed, nothing crashes -----------------------------------------
 
 
-@pytest.mark.parametrize("entity", L.ENTITIES)
+@pytest.mark.parametrize("entity", landing.ENTITIES)
 @SPARK_JOBS
 @given(data=st.data())
 def test_staging_routes_every_hostile_row(spark, entity, data):
@@ -146,7 +146,7 @@ def test_staging_routes_every_hostile_row(spark, entity, data):
     cfg = load_config("local", lake="/tmp/fuzz")
     params = clean_params(cfg.clean, AS_OF)
     refs = {}
-    if entity in (L.EVENTS, L.REVIEWS):
+    if entity in (landing.EVENTS, landing.REVIEWS):
         refs = {
             "customers": spark.createDataFrame(
                 [(customer_key("C0000001", SALT),)], "customer_key string"
@@ -192,18 +192,18 @@ def test_a_hostile_landing_zone_runs_through_and_the_audit_balances(spark, data)
     lake = tempfile.mkdtemp(prefix="fuzz-lake-")
     try:
         generate_lake(lake, customers=15, seed=7, days=10, dirty_rate=0.0, workers=1)
-        for entity in L.ENTITIES:
+        for entity in landing.ENTITIES:
             lines = data.draw(st.lists(hostile_record(entity), min_size=1, max_size=30))
             folder = Path(lake) / "landing" / entity
-            header = [L.CSV_HEADER[entity]] if entity in L.CSV_HEADER else []
-            (folder / f"{entity}-fuzz{L.FILE_SUFFIX[entity]}").write_bytes(
+            header = [landing.CSV_HEADER[entity]] if entity in landing.CSV_HEADER else []
+            (folder / f"{entity}-fuzz{landing.FILE_SUFFIX[entity]}").write_bytes(
                 "\n".join([*header, *lines]).encode() + b"\n"
             )
         args = ["--lake", lake, "--as-of", AS_OF.isoformat()]
         assert [ingest.main(args), clean.main(args)] == [0, 0]
         _, found = audit(spark, lake)
-        entity_checks = [c for c in found if c.name.split(":")[0] in L.ENTITIES]
+        entity_checks = [c for c in found if c.name.split(":")[0] in landing.ENTITIES]
         assert len(entity_checks) >= 20
-        assert [(c.name, c.detail) for c in entity_checks if c.status != K.OK] == []
+        assert [(c.name, c.detail) for c in entity_checks if c.status != checks.OK] == []
     finally:
         shutil.rmtree(lake, ignore_errors=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from insight import landing as L
+from insight import landing
 from lakegen import DEFAULT_END_DATE, GenerationSummary, generate_lake
 from lakegen import lake as lake_module
 
@@ -25,32 +25,32 @@ WINDOW_END = datetime(2026, 1, 1, tzinfo=UTC)  # exclusive
 
 # Applicable kinds per entity, as specified (deliberately not imported from the generator).
 EXPECTED_KINDS = {
-    L.EVENTS: {
+    landing.EVENTS: {
         "malformed_json", "invalid_utf8", "missing_customer_id", "missing_event_type",
         "missing_ts", "wrong_type_price", "wrong_type_quantity", "wrong_type_ts",
         "negative_price", "absurd_price", "absurd_quantity", "future_ts", "ancient_ts",
         "unknown_event_type", "orphan_customer", "orphan_product", "exact_duplicate",
         "resent_changed",
     },
-    L.REVIEWS: {
+    landing.REVIEWS: {
         "malformed_json", "invalid_utf8", "missing_customer_id", "missing_rating",
         "missing_ts", "wrong_type_rating", "rating_out_of_range", "wrong_type_ts",
         "future_ts", "ancient_ts", "orphan_customer", "orphan_product", "oversize_text",
         "markup_in_text", "exact_duplicate", "resent_changed",
     },
-    L.CUSTOMERS: {
+    landing.CUSTOMERS: {
         "malformed_csv", "invalid_utf8", "missing_email", "invalid_email", "exact_duplicate",
         "resent_changed",
     },
-    L.PRODUCTS: {"exact_duplicate", "resent_changed"},
+    landing.PRODUCTS: {"exact_duplicate", "resent_changed"},
 }  # fmt: skip
-ID_FIELD = {L.CUSTOMERS: "customer_id", L.PRODUCTS: "product_id"}
-ID_FIELD |= {L.EVENTS: "event_id", L.REVIEWS: "review_id"}
+ID_FIELD = {landing.CUSTOMERS: "customer_id", landing.PRODUCTS: "product_id"}
+ID_FIELD |= {landing.EVENTS: "event_id", landing.REVIEWS: "review_id"}
 ID_PATTERN = {
-    L.CUSTOMERS: r"C\d{7}",
-    L.PRODUCTS: r"P\d{6}",
-    L.EVENTS: r"E\d{10}",
-    L.REVIEWS: r"R\d{8}",
+    landing.CUSTOMERS: r"C\d{7}",
+    landing.PRODUCTS: r"P\d{6}",
+    landing.EVENTS: r"E\d{10}",
+    landing.REVIEWS: r"R\d{8}",
 }
 
 
@@ -58,7 +58,7 @@ ID_PATTERN = {
 
 
 def landing_files(lake: Path, entity: str) -> list[Path]:
-    return sorted((lake / "landing" / entity).glob(f"*{L.FILE_SUFFIX[entity]}"))
+    return sorted((lake / "landing" / entity).glob(f"*{landing.FILE_SUFFIX[entity]}"))
 
 
 def raw_lines(lake: Path, entity: str) -> list[tuple[str, bytes]]:
@@ -68,8 +68,8 @@ def raw_lines(lake: Path, entity: str) -> list[tuple[str, bytes]]:
         lines = path.read_bytes().split(b"\n")
         assert lines[-1] == b"", f"{path} must end with a newline"
         lines = lines[:-1]
-        if entity in L.CSV_ENTITIES:
-            assert lines[0].decode() == L.CSV_HEADER[entity]
+        if entity in landing.CSV_ENTITIES:
+            assert lines[0].decode() == landing.CSV_HEADER[entity]
             lines = lines[1:]
         rel = path.relative_to(lake / "landing").as_posix()
         out.extend((rel, line) for line in lines)
@@ -94,7 +94,7 @@ def fresh_bad_keys(lake: Path, entity: str) -> set[str]:
 
 
 def line_id(entity: str, raw: bytes) -> str:
-    if entity in L.CSV_ENTITIES:
+    if entity in landing.CSV_ENTITIES:
         return raw.split(b",", 1)[0].decode("ascii")
     found = re.search(rb'"' + ID_FIELD[entity].encode() + rb'": "([A-Z]\d+)"', raw)
     assert found, raw[:80]
@@ -109,10 +109,10 @@ def good_records(lake: Path, entity: str) -> list[dict]:
         if line_id(entity, raw) in bad:
             continue
         text = raw.decode("utf-8")
-        if entity in L.CSV_ENTITIES:
+        if entity in landing.CSV_ENTITIES:
             (row,) = list(csv.reader(io.StringIO(text)))
-            assert len(row) == len(L.FIELDS[entity]), row
-            out.append(dict(zip(L.FIELDS[entity], row, strict=True)))
+            assert len(row) == len(landing.FIELDS[entity]), row
+            out.append(dict(zip(landing.FIELDS[entity], row, strict=True)))
         else:
             out.append(json.loads(text))
     return out
@@ -121,7 +121,7 @@ def good_records(lake: Path, entity: str) -> list[dict]:
 def catalog_prices(lake: Path) -> dict[str, float]:
     """EUR price per product as first listed (events use it; a later correction may differ)."""
     prices: dict[str, float] = {}
-    for p in good_records(lake, L.PRODUCTS):
+    for p in good_records(lake, landing.PRODUCTS):
         prices.setdefault(p["product_id"], float(p["price"]))
     return prices
 
@@ -174,15 +174,17 @@ def json_violations(entity: str, raw: bytes, customers: set[str], products: set[
     if "product_id" in record and record["product_id"] not in products:
         rules.add("product_exists")
     _ts_rules(record, rules)
-    if entity == L.EVENTS:
+    if entity == landing.EVENTS:
         if record.get("event_type") is None:
             rules.add("event_type_not_null")
-        elif record["event_type"] not in L.EVENT_TYPES:
+        elif record["event_type"] not in landing.EVENT_TYPES:
             rules.add("event_type_in_set")
         if "price" in record:
             if not _is_number(record["price"]):
                 rules.add("price_is_number")
-            elif not 0 < record["price"] * L.REFERENCE_FX_TO_EUR[record["currency"]] <= 10_000:
+            elif (
+                not 0 < record["price"] * landing.REFERENCE_FX_TO_EUR[record["currency"]] <= 10_000
+            ):
                 rules.add("price_in_range")
         if "quantity" in record:
             if not _is_int(record["quantity"]):
@@ -209,9 +211,9 @@ def csv_violations(raw: bytes) -> set[str]:
     except UnicodeDecodeError:
         return {"valid_utf8"}
     (row,) = list(csv.reader(io.StringIO(text)))
-    if len(row) != len(L.CUSTOMER_FIELDS) or not row[-1]:
+    if len(row) != len(landing.CUSTOMER_FIELDS) or not row[-1]:
         return {"parseable"}
-    email = row[L.CUSTOMER_FIELDS.index("email")].strip()
+    email = row[landing.CUSTOMER_FIELDS.index("email")].strip()
     if not email:
         return {"email_not_null"}
     if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
@@ -251,7 +253,7 @@ def test_same_arguments_give_identical_bytes_whatever_the_workers(
     args = {"customers": 250, "seed": 42, "days": 60, "dirty_rate": 0.05}
     one = generate_lake(tmp_path / "one", workers=1, **args)
     two = generate_lake(tmp_path / "two", workers=2, **args)
-    assert len(landing_files(tmp_path / "one", L.EVENTS)) == 3
+    assert len(landing_files(tmp_path / "one", landing.EVENTS)) == 3
     first, second = tree_bytes(tmp_path / "one"), tree_bytes(tmp_path / "two")
     assert first.keys() == second.keys()
     assert {k for k in first if first[k] != second[k]} == set()
@@ -269,7 +271,7 @@ def test_good_records_do_not_depend_on_dirty_rate(tmp_path: Path) -> None:
     dirty = generate_lake(tmp_path / "dirty", customers=120, seed=5, dirty_rate=0.2, workers=1)
     assert sum(clean.dirty.values()) == 0 and sum(dirty.dirty.values()) > 0
     rows = dirty_rows(tmp_path / "dirty")
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         fresh = fresh_bad_keys(tmp_path / "dirty", entity)
         resent = {r["key"] for r in rows if r["entity"] == entity and r["kind"] == "resent_changed"}
         clean_lines = [raw for _, raw in raw_lines(tmp_path / "clean", entity)]
@@ -287,7 +289,7 @@ def test_good_records_do_not_depend_on_dirty_rate(tmp_path: Path) -> None:
 def test_summary_and_manifest_counts_match_the_files(small_lake) -> None:
     lake, summary = small_lake
     assert summary.landing == lake / "landing" and summary.truth == lake / "truth"
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         assert summary.records[entity] == len(raw_lines(lake, entity)), entity
     manifest = json.loads((lake / "truth" / "manifest.json").read_text())
     assert manifest["records"] == summary.records
@@ -297,7 +299,7 @@ def test_summary_and_manifest_counts_match_the_files(small_lake) -> None:
     assert Counter(r["kind"] for r in rows) == Counter(summary.dirty)
     assert sum(manifest["dirty"].values()) == len(rows)
     assert len(read_jsonl(lake / "truth" / "customers.jsonl")) == 300
-    assert summary.records[L.EVENTS] > 300 * 25  # ~40 events per customer and year
+    assert summary.records[landing.EVENTS] > 300 * 25  # ~40 events per customer and year
     assert summary.seconds > 0
 
 
@@ -314,27 +316,29 @@ def test_progress_and_logging(tmp_path: Path, caplog: pytest.LogCaptureFixture) 
 
 def test_good_lines_parse_and_follow_the_contract(small_lake) -> None:
     lake, _ = small_lake
-    customers = good_records(lake, L.CUSTOMERS)
-    products = good_records(lake, L.PRODUCTS)
+    customers = good_records(lake, landing.CUSTOMERS)
+    products = good_records(lake, landing.PRODUCTS)
     customer_ids = {c["customer_id"] for c in customers}
     product_ids = {p["product_id"] for p in products}
     assert len(customer_ids) == 300 and len(product_ids) == 200
 
     for c in customers:
-        assert re.fullmatch(ID_PATTERN[L.CUSTOMERS], c["customer_id"])
-        assert c["country"].strip().upper() in L.COUNTRIES
+        assert re.fullmatch(ID_PATTERN[landing.CUSTOMERS], c["customer_id"])
+        assert c["country"].strip().upper() in landing.COUNTRIES
         assert c["marketing_opt_in"] in ("true", "false")
         assert date(1940, 1, 1) <= date.fromisoformat(c["birth_date"]) <= date(2008, 12, 31)
         assert ts(c["updated_at"]) >= ts(c["signup_at"])
     for p in products:
-        assert re.fullmatch(ID_PATTERN[L.PRODUCTS], p["product_id"])
-        assert len(p["category_path"].split(L.CATEGORY_SEPARATOR)) == 3
+        assert re.fullmatch(ID_PATTERN[landing.PRODUCTS], p["product_id"])
+        assert len(p["category_path"].split(landing.CATEGORY_SEPARATOR)) == 3
         assert p["currency"] == "EUR" and p["available"] in ("true", "false")
         assert 0 < float(p["price"]) <= 10_000
         ts(p["updated_at"])
-    assert 6 <= len({p["category_path"].split(L.CATEGORY_SEPARATOR)[0] for p in products}) <= 8
+    assert (
+        6 <= len({p["category_path"].split(landing.CATEGORY_SEPARATOR)[0] for p in products}) <= 8
+    )
 
-    for entity in L.JSON_ENTITIES:
+    for entity in landing.JSON_ENTITIES:
         bad = fresh_bad_keys(lake, entity)
         n = 0
         for _, raw in raw_lines(lake, entity):
@@ -344,7 +348,7 @@ def test_good_lines_parse_and_follow_the_contract(small_lake) -> None:
             assert json_violations(entity, raw, customer_ids, product_ids) == set(), raw
             record = json.loads(raw)
             keys = list(record)
-            assert keys == [f for f in L.FIELDS[entity] if f in keys], "contract field order"
+            assert keys == [f for f in landing.FIELDS[entity] if f in keys], "contract field order"
             assert None not in record.values()
             assert re.fullmatch(ID_PATTERN[entity], record[ID_FIELD[entity]])
             assert ts(record["sent_at"]) >= ts(record["ts"])
@@ -354,25 +358,26 @@ def test_good_lines_parse_and_follow_the_contract(small_lake) -> None:
 def test_event_semantics(small_lake) -> None:
     lake, _ = small_lake
     country = {
-        c["customer_id"]: c["country"].strip().upper() for c in good_records(lake, L.CUSTOMERS)
+        c["customer_id"]: c["country"].strip().upper()
+        for c in good_records(lake, landing.CUSTOMERS)
     }
     catalog = catalog_prices(lake)
     currency = {"GB": "GBP", "US": "USD"}
     purchased = set()
-    for e in good_records(lake, L.EVENTS):
-        assert e["event_type"] in L.EVENT_TYPES
-        assert e["device"] in L.DEVICES and e["channel"] in L.CHANNELS
+    for e in good_records(lake, landing.EVENTS):
+        assert e["event_type"] in landing.EVENT_TYPES
+        assert e["device"] in landing.DEVICES and e["channel"] in landing.CHANNELS
         assert e["session_id"].startswith("S")
         if e["event_type"] == "search":
             assert e["query"] and "product_id" not in e and "price" not in e
             continue
-        assert e["event_type"] in L.PRODUCT_EVENT_TYPES
+        assert e["event_type"] in landing.PRODUCT_EVENT_TYPES
         assert e["currency"] == currency.get(country[e["customer_id"]], "EUR")
-        eur = e["price"] * L.REFERENCE_FX_TO_EUR[e["currency"]]
+        eur = e["price"] * landing.REFERENCE_FX_TO_EUR[e["currency"]]
         # Never above the catalog price; at most 50% off (a re-sent correction may cut
         # another 20%).
         assert 0.39 * catalog[e["product_id"]] <= eur <= catalog[e["product_id"]] + 0.01
-        if e["event_type"] in L.ORDER_EVENT_TYPES:
+        if e["event_type"] in landing.ORDER_EVENT_TYPES:
             assert e["order_id"].startswith("O") and 1 <= e["quantity"] <= 20
         if e["event_type"] == "purchase":
             purchased.add((e["customer_id"], e["order_id"], e["product_id"]))
@@ -384,9 +389,9 @@ def test_event_semantics(small_lake) -> None:
 def test_times_respect_window_signup_and_churn(small_lake) -> None:
     lake, _ = small_lake
     truth = {t["customer_id"]: t for t in read_jsonl(lake / "truth" / "customers.jsonl")}
-    crm = {c["customer_id"]: c for c in good_records(lake, L.CUSTOMERS)}
+    crm = {c["customer_id"]: c for c in good_records(lake, landing.CUSTOMERS)}
     bought: dict[tuple[str, str], datetime] = {}
-    for e in good_records(lake, L.EVENTS):
+    for e in good_records(lake, landing.EVENTS):
         when = ts(e["ts"])
         t = truth[e["customer_id"]]
         assert WINDOW_START <= when < WINDOW_END
@@ -396,7 +401,7 @@ def test_times_respect_window_signup_and_churn(small_lake) -> None:
             assert when < churn
         if e["event_type"] == "purchase":
             bought.setdefault((e["customer_id"], e["product_id"]), when)
-    for r in good_records(lake, L.REVIEWS):
+    for r in good_records(lake, landing.REVIEWS):
         when = ts(r["ts"])
         assert WINDOW_START <= when < WINDOW_END
         assert bought[(r["customer_id"], r["product_id"])] < when
@@ -414,14 +419,14 @@ def test_every_kind_appears_breaks_only_its_rule_and_is_findable(dirty_lake) -> 
     kinds: dict[str, set[str]] = defaultdict(set)
     for r in rows:
         kinds[r["entity"]].add(r["kind"])
-        assert r["expected_rule"] == L.DIRTY_KINDS[r["kind"]]
+        assert r["expected_rule"] == landing.DIRTY_KINDS[r["kind"]]
         assert re.fullmatch(ID_PATTERN[r["entity"]], r["key"]), r
     assert dict(kinds) == EXPECTED_KINDS
 
-    customer_ids = {c["customer_id"] for c in good_records(lake, L.CUSTOMERS)}
-    product_ids = {p["product_id"] for p in good_records(lake, L.PRODUCTS)}
+    customer_ids = {c["customer_id"] for c in good_records(lake, landing.CUSTOMERS)}
+    product_ids = {p["product_id"] for p in good_records(lake, landing.PRODUCTS)}
     by_id: dict[str, dict[str, list[tuple[str, bytes]]]] = {}
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         by_id[entity] = defaultdict(list)
         for rel, raw in raw_lines(lake, entity):
             by_id[entity][line_id(entity, raw)].append((rel, raw))
@@ -437,7 +442,7 @@ def test_every_kind_appears_breaks_only_its_rule_and_is_findable(dirty_lake) -> 
         assert len(found) == 1, r  # fresh id
         assert key not in customer_ids | product_ids
         raw = found[0][1]
-        if entity == L.CUSTOMERS:
+        if entity == landing.CUSTOMERS:
             assert csv_violations(raw) == {r["expected_rule"]}, (r, raw)
         else:
             assert json_violations(entity, raw, customer_ids, product_ids) == {
@@ -447,11 +452,11 @@ def test_every_kind_appears_breaks_only_its_rule_and_is_findable(dirty_lake) -> 
 
 def test_resent_records_carry_the_latest_values(dirty_lake) -> None:
     lake, _ = dirty_lake
-    order_field = {L.EVENTS: "sent_at", L.REVIEWS: "sent_at"}
-    order_field |= {L.CUSTOMERS: "updated_at", L.PRODUCTS: "updated_at"}
+    order_field = {landing.EVENTS: "sent_at", landing.REVIEWS: "sent_at"}
+    order_field |= {landing.CUSTOMERS: "updated_at", landing.PRODUCTS: "updated_at"}
     checked = Counter()
     records: dict[str, dict[str, list[dict]]] = {}
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         records[entity] = defaultdict(list)
         for rec in good_records(lake, entity):
             records[entity][rec[ID_FIELD[entity]]].append(rec)
@@ -465,13 +470,13 @@ def test_resent_records_carry_the_latest_values(dirty_lake) -> None:
         assert {k: latest[k] for k in r["expected"]} == r["expected"]
         assert any(v[k] != r["expected"][k] for v in versions[:-1] for k in r["expected"])
         checked[r["entity"]] += 1
-    assert set(checked) == set(L.ENTITIES)
+    assert set(checked) == set(landing.ENTITIES)
 
 
 def test_dirty_share_is_close_to_the_rate(dirty_lake, small_lake) -> None:
     for (lake, summary), rate in ((dirty_lake, 0.3), (small_lake, 0.02)):
         per_entity = Counter(r["entity"] for r in dirty_rows(lake))
-        for entity in (L.EVENTS, L.CUSTOMERS):
+        for entity in (landing.EVENTS, landing.CUSTOMERS):
             bad = per_entity[entity]
             good = summary.records[entity] - bad
             share = bad / good
@@ -489,7 +494,7 @@ NEGATIVE = {"disappointed", "disappointing", "terrible", "poor", "waste", "avoid
 
 def test_review_texts_carry_rating_signal(dirty_lake) -> None:
     lake, _ = dirty_lake
-    reviews = good_records(lake, L.REVIEWS)
+    reviews = good_records(lake, landing.REVIEWS)
     assert len(reviews) > 300
     ratings = Counter(r["rating"] for r in reviews)
     assert ratings[5] > ratings[3] and ratings[5] > ratings[1]  # skewed positive
@@ -525,11 +530,11 @@ def test_archetypes_behave_differently(dirty_lake) -> None:
     assert len({t["archetype"] for t in truth.values()}) >= 5
     counts: dict[str, Counter] = defaultdict(Counter)
     catalog = catalog_prices(lake)
-    for e in good_records(lake, L.EVENTS):
+    for e in good_records(lake, landing.EVENTS):
         arch = truth[e["customer_id"]]["archetype"]
         counts[arch][e["event_type"]] += 1
         if e["event_type"] == "purchase":
-            paid = e["price"] * L.REFERENCE_FX_TO_EUR[e["currency"]]
+            paid = e["price"] * landing.REFERENCE_FX_TO_EUR[e["currency"]]
             counts[arch]["discounted"] += paid < catalog[e["product_id"]] - 0.02
 
     def ratio(arch: str, num: str, den: str) -> float:
@@ -560,7 +565,7 @@ def test_archetypes_behave_differently(dirty_lake) -> None:
 def test_weekend_and_evening_seasonality(small_lake) -> None:
     lake, _ = small_lake
     by_weekday, by_hour = Counter(), Counter()
-    for e in good_records(lake, L.EVENTS):
+    for e in good_records(lake, landing.EVENTS):
         local = ts(e["ts"])
         by_weekday[local.weekday()] += 1
         by_hour[local.hour] += 1
@@ -570,10 +575,10 @@ def test_weekend_and_evening_seasonality(small_lake) -> None:
 
 def test_crm_has_benign_messiness(dirty_lake) -> None:
     lake, _ = dirty_lake
-    customers = good_records(lake, L.CUSTOMERS)
+    customers = good_records(lake, landing.CUSTOMERS)
     emails = [c["email"] for c in customers]
     assert any(e != e.strip() for e in emails) and any(e != e.lower() for e in emails)
-    assert any(c["country"] not in L.COUNTRIES for c in customers)
+    assert any(c["country"] not in landing.COUNTRIES for c in customers)
     offsets = {c["signup_at"][19:] for c in customers}
     assert {"Z", "+01:00", "+02:00"} <= offsets and any(o.startswith("-0") for o in offsets)
     assert any(not c["first_name"].isascii() for c in customers)
@@ -613,8 +618,8 @@ def test_review_factor_gives_more_reviews_per_customer(tmp_path: Path) -> None:
     base = generate_lake(tmp_path / "base", customers=1000, seed=5, workers=1)
     more = generate_lake(tmp_path / "more", customers=1000, seed=5, workers=1, review_factor=4)
     # Each purchased item's chance is multiplied by 4, capped at certainty: about 3x as many.
-    assert 2.5 < more.records[L.REVIEWS] / base.records[L.REVIEWS] < 4.0
-    assert more.records[L.EVENTS] == pytest.approx(base.records[L.EVENTS], rel=0.1)
+    assert 2.5 < more.records[landing.REVIEWS] / base.records[landing.REVIEWS] < 4.0
+    assert more.records[landing.EVENTS] == pytest.approx(base.records[landing.EVENTS], rel=0.1)
     manifest = json.loads((tmp_path / "more" / "truth" / "manifest.json").read_text())
     assert manifest["arguments"]["review_factor"] == 4
 
@@ -631,7 +636,9 @@ def test_refuses_a_landing_folder_that_has_files(tmp_path: Path) -> None:
     # An empty landing folder is fine.
     empty = tmp_path / "empty"
     (empty / "landing" / "events").mkdir(parents=True)
-    assert generate_lake(empty, customers=5, seed=1, days=7, workers=1).records[L.CUSTOMERS] >= 5
+    assert (
+        generate_lake(empty, customers=5, seed=1, days=7, workers=1).records[landing.CUSTOMERS] >= 5
+    )
 
 
 def test_short_window_and_other_end_date(tmp_path: Path) -> None:
@@ -639,8 +646,8 @@ def test_short_window_and_other_end_date(tmp_path: Path) -> None:
     summary = generate_lake(tmp_path, customers=40, seed=9, days=7, end_date=end, workers=1)
     start = datetime.combine(end - timedelta(days=7), datetime.min.time(), UTC)
     stop = datetime.combine(end + timedelta(days=1), datetime.min.time(), UTC)
-    events = good_records(tmp_path, L.EVENTS)
-    assert events and summary.records[L.EVENTS] >= len(events)
+    events = good_records(tmp_path, landing.EVENTS)
+    assert events and summary.records[landing.EVENTS] >= len(events)
     assert all(start <= ts(e["ts"]) < stop for e in events)
 
 

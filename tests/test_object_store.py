@@ -23,7 +23,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from insight import landing as L
+from insight import landing
 from insight.config import load_config
 from insight.erase.match import customer_key
 from lakegen import generate_lake
@@ -138,7 +138,7 @@ def test_ingest_clean_gold_erase_and_audit_on_an_s3_store(s3, tmp_path):
     generate_lake(local, customers=20, seed=21, days=45, dirty_rate=0.02, workers=1)
     client = _client(s3)
     client.create_bucket(Bucket=BUCKET)
-    assert _upload(client, local / "landing", "lake/landing") >= len(L.ENTITIES)
+    assert _upload(client, local / "landing", "lake/landing") >= len(landing.ENTITIES)
 
     done = _insight(s3, "run", "all", "--as-of", AS_OF, "--only", "ingest,clean,features")
     assert done.returncode == 0, done.stderr[-4000:]
@@ -148,7 +148,7 @@ def test_ingest_clean_gold_erase_and_audit_on_an_s3_store(s3, tmp_path):
         assert client.head_object(Bucket=BUCKET, Key=first)["ContentLength"] > 0, table
 
     # A customer with events: their rows are in bronze, silver and gold before the erasure.
-    crm = next((local / "landing" / L.CUSTOMERS).glob("*.csv")).read_text(errors="replace")
+    crm = next((local / "landing" / landing.CUSTOMERS).glob("*.csv")).read_text(errors="replace")
     who = next(csv.DictReader(io.StringIO(crm)))["customer_id"]
     key = customer_key(who, os.environ["INSIGHT_PII_SALT"].encode())
 
@@ -181,7 +181,7 @@ def test_ingest_clean_gold_erase_and_audit_on_an_s3_store(s3, tmp_path):
     said = audited.stdout + audited.stderr[-3000:]
     status = {m["name"]: m["status"] for m in CHECK_LINE.finditer(audited.stdout)}
     assert status["erased customers absent from every silver and gold table"] == "ok", said
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         assert status[f"{entity}: landing = bronze"] == "ok", said
         assert status[f"{entity}: bronze = silver + quarantine + duplicates"] == "ok", said
     assert audited.returncode == 0 and "0 gap(s)" in audited.stdout, said

@@ -12,8 +12,7 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from insight import cli, tables
-from insight import landing as L
+from insight import cli, landing, tables
 from insight.config import ENVS, ConfigError, load_config
 
 pytestmark = pytest.mark.integration
@@ -36,7 +35,7 @@ def phones_in(text: str) -> list[str]:
 def raw_pii(lake: str) -> set[str]:
     """Emails, phones (as sent and as digits), full names and streets of the CRM extract."""
     pii = set()
-    for f in (Path(lake) / "landing" / L.CUSTOMERS).glob("*.csv"):
+    for f in (Path(lake) / "landing" / landing.CUSTOMERS).glob("*.csv"):
         for row in csv.DictReader(f.read_text(errors="replace").splitlines()):
             for field in ("email", "phone", "street"):
                 value = (row.get(field) or "").strip().lower()

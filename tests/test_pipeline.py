@@ -16,8 +16,7 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.clean import job as clean
 from insight.ingest import job as ingest
 from lakegen import generate_lake
@@ -91,7 +90,7 @@ def landing_records(run: Run, entity: str) -> int:
     n = 0
     for f in (Path(run.lake) / "landing" / entity).iterdir():
         lines = f.read_bytes().splitlines()
-        n += len(lines) - (1 if entity in L.CSV_ENTITIES else 0)
+        n += len(lines) - (1 if entity in landing.CSV_ENTITIES else 0)
     return n
 
 
@@ -99,12 +98,12 @@ def test_jobs_succeed(run):
     assert run.rcs == [0, 0]
 
 
-@pytest.mark.parametrize("entity", L.ENTITIES)
+@pytest.mark.parametrize("entity", landing.ENTITIES)
 def test_every_landing_record_reaches_bronze(spark, run, entity):
     assert read(spark, run, "bronze", entity).count() == landing_records(run, entity)
 
 
-@pytest.mark.parametrize("entity", L.ENTITIES)
+@pytest.mark.parametrize("entity", landing.ENTITIES)
 def test_counts_reconcile(spark, run, entity):
     """bronze = silver + quarantine + collapsed duplicates, and the ledger says the same."""
     ledger = read(spark, run, "ops", "run_ledger").where(
@@ -129,7 +128,7 @@ def test_counts_reconcile(spark, run, entity):
 
 def test_every_injected_bad_record_is_quarantined_under_its_rule(spark, run):
     found: dict[str, list] = {}
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         found[entity] = (
             read(spark, run, "quarantine", entity)
             .select("record_key", "_raw", "failed_rules")
@@ -188,7 +187,7 @@ def test_duplicates_collapse_and_the_latest_version_wins(spark, run):
     assert checked > 10
 
 
-@pytest.mark.parametrize("entity", L.ENTITIES)
+@pytest.mark.parametrize("entity", landing.ENTITIES)
 def test_silver_has_unique_keys_and_no_missing_required_fields(spark, run, entity):
     df = read(spark, run, "silver", entity)
     key = SILVER_KEY[entity]
@@ -217,7 +216,7 @@ def test_no_raw_pii_anywhere_in_silver(spark, run):
                 pii.add(f"{row['first_name']} {row['last_name']}".lower())
     assert len(pii) > 500
     leaks = []
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         df = read(spark, run, "silver", entity)
         text_cols = [c for c, t in df.dtypes if t == "string"]
         for (blob,) in df.select(F.lower(F.concat_ws("\x1f", *text_cols))).collect():
@@ -227,7 +226,7 @@ def test_no_raw_pii_anywhere_in_silver(spark, run):
 
 def test_gx_results_are_recorded_and_agree_with_the_routed_rows(spark, run):
     dq = read(spark, run, "ops", "dq_results").where("stage = 'row'").collect()
-    assert {r.table_name for r in dq} == {f"silver.{e}" for e in L.ENTITIES}
+    assert {r.table_name for r in dq} == {f"silver.{e}" for e in landing.ENTITIES}
     assert all(r.unexpected_count == r.quarantined_count for r in dq), [
         (r.table_name, r.rule, r.unexpected_count, r.quarantined_count)
         for r in dq
@@ -252,7 +251,7 @@ def test_tables_are_registered_in_the_catalog(spark, run):
 def _versions(spark, run: Run) -> dict[str, int]:
     out = {}
     for layer in ("bronze", "silver", "quarantine"):
-        for entity in L.ENTITIES:
+        for entity in landing.ENTITIES:
             t = tables.Table(layer, entity)
             out[t.qualified] = (
                 DeltaTable.forPath(spark, t.path(run.lake)).history(1).first().version
@@ -280,8 +279,8 @@ def test_a_new_file_is_processed_once_and_newer_resends_win(spark, run):
     events = read(spark, run, "silver", "events")
     old = events.where("event_type = 'purchase'").orderBy("event_id").first()
     bronze_before, silver_before = read(spark, run, "bronze", "events").count(), events.count()
-    landing = (Path(run.lake) / "landing/events/events-00000.jsonl").read_text(errors="replace")
-    line = json.loads(next(x for x in landing.splitlines() if f'"{old.event_id}"' in x))
+    sent = (Path(run.lake) / "landing/events/events-00000.jsonl").read_text(errors="replace")
+    line = json.loads(next(x for x in sent.splitlines() if f'"{old.event_id}"' in x))
     resend = {**line, "quantity": old.quantity + 1, "sent_at": "2025-12-31T23:00:00Z"}
     new = {**line, "event_id": "E9999999999", "sent_at": "2025-12-31T23:00:00Z"}
     bad = {**line, "event_id": "E9999999998", "quantity": -4}
@@ -315,8 +314,8 @@ def test_schema_drift_is_kept_reported_and_routed(spark, run):
     clean_ids = {r.event_id for r in purchases.select("event_id").collect()}
     quarantine = read(spark, run, "quarantine", "events").select("record_key")
     quarantined = {r[0] for r in quarantine.collect()}
-    landing = (Path(run.lake) / "landing/events/events-00000.jsonl").read_text(errors="replace")
-    records = [r for r in map(json_or_none, landing.splitlines()) if isinstance(r, dict)]
+    sent = (Path(run.lake) / "landing/events/events-00000.jsonl").read_text(errors="replace")
+    records = [r for r in map(json_or_none, sent.splitlines()) if isinstance(r, dict)]
     seen = Counter(r.get("event_id") for r in records)
     line = next(r for r in records if r.get("event_id") in clean_ids - quarantined
                 and seen[r["event_id"]] == 1)  # fmt: skip

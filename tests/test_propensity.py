@@ -17,8 +17,7 @@ from insight import columns as C
 from insight import tables
 from insight.config import load_config
 from insight.models import registry
-from insight.propensity import dataset, distributed, evaluate, network, score, train
-from insight.propensity import schemas as S
+from insight.propensity import dataset, distributed, evaluate, network, schemas, score, train
 from insight.propensity.run import EMBEDDINGS
 
 T0 = date(2025, 6, 30)
@@ -230,12 +229,12 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
     skipped = ledger.where(F.col("status") == "skipped").collect()
     assert skipped and "positive and" in skipped[-1]["message"]
     assert "propensity.min_positives" in skipped[-1]["message"]
-    assert not tables.exists(spark, S.CUSTOMER_SCORES, lake)
+    assert not tables.exists(spark, schemas.CUSTOMER_SCORES, lake)
 
     assert features.main(args) == 0
     assert job.main([*args, *FAST]) == 0
     cfg = load_config("local", lake=lake)
-    scores = tables.read(spark, S.CUSTOMER_SCORES, lake).where(F.col(C.AS_OF) == AS_OF)
+    scores = tables.read(spark, schemas.CUSTOMER_SCORES, lake).where(F.col(C.AS_OF) == AS_OF)
     rows = scores.collect()
     feats = tables.read(spark, tables.Table("gold", "customer_features"), lake)
     assert len(rows) == feats.where(F.col(C.AS_OF) == AS_OF).count() > 0
@@ -244,18 +243,18 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
         served = registry.champion(cfg, train.model_name(cfg, target))
         assert served is not None
         for r in rows:
-            p = r[S.probability(target)]
+            p = r[schemas.probability(target)]
             assert p is not None and 0.0 <= p <= 1.0 and not np.isnan(p)
-            assert 0 <= r[S.percentile(target)] <= 100
-            assert r[S.band(target)] in S.BANDS
-            assert r[S.model_version(target)] == served.label
-            factors = r[S.factors(target)]
+            assert 0 <= r[schemas.percentile(target)] <= 100
+            assert r[schemas.band(target)] in schemas.BANDS
+            assert r[schemas.model_version(target)] == served.label
+            factors = r[schemas.factors(target)]
             assert len(factors) == 3 and {f["feature"] for f in factors} <= names
             assert [abs(f["effect"]) for f in factors] == sorted(
                 (abs(f["effect"]) for f in factors), reverse=True
             )
-        high = [r for r in rows if r[S.band(target)] == "high"]
-        assert high and min(r[S.percentile(target)] for r in high) >= 90
+        high = [r for r in rows if r[schemas.band(target)] == "high"]
+        assert high and min(r[schemas.percentile(target)] for r in high) >= 90
         run = registry.use_tracking(cfg).get_run(served.run_id)
         metrics = run.data.metrics
         for model_key in ("tf", "gbt", "logistic"):
@@ -270,11 +269,13 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
         )
 
     embeddings = (
-        tables.read(spark, S.CUSTOMER_EMBEDDINGS, lake).where(F.col(C.AS_OF) == AS_OF).collect()
+        tables.read(spark, schemas.CUSTOMER_EMBEDDINGS, lake)
+        .where(F.col(C.AS_OF) == AS_OF)
+        .collect()
     )
     assert len(embeddings) == len(rows)
-    assert all(len(e[S.EMBEDDING]) == cfg.propensity.latent_dim for e in embeddings)
-    assert len({(e[S.MAP_X], e[S.MAP_Y]) for e in embeddings}) > len(embeddings) // 2
+    assert all(len(e[schemas.EMBEDDING]) == cfg.propensity.latent_dim for e in embeddings)
+    assert len({(e[schemas.MAP_X], e[schemas.MAP_Y]) for e in embeddings}) > len(embeddings) // 2
 
     # The embeddings can drive behavioural segmentation; names stay in business terms.
     from insight.segment import job as segment
@@ -286,12 +287,12 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
 
     # Scoring again with the champions gives the same probabilities.
     assert job.main([*args, "--score-only"]) == 0
-    again = {r[C.CUSTOMER_KEY]: r for r in tables.read(spark, S.CUSTOMER_SCORES, lake)
+    again = {r[C.CUSTOMER_KEY]: r for r in tables.read(spark, schemas.CUSTOMER_SCORES, lake)
              .where(F.col(C.AS_OF) == AS_OF).collect()}  # fmt: skip
     for r in rows:
         for target in dataset.TARGETS:
-            assert again[r[C.CUSTOMER_KEY]][S.probability(target)] == pytest.approx(
-                r[S.probability(target)], abs=1e-6
+            assert again[r[C.CUSTOMER_KEY]][schemas.probability(target)] == pytest.approx(
+                r[schemas.probability(target)], abs=1e-6
             )
 
     # Training again: every new version is gated against the champion measured on the same
@@ -310,6 +311,6 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
     run = registry.use_tracking(cfg).get_run(served.run_id)
     shutil.rmtree(Path(run.info.artifact_uri.removeprefix("file://")))
     assert job.main([*args, "--score-only"]) == 2
-    assert tables.read(spark, S.CUSTOMER_SCORES, lake).where(
+    assert tables.read(spark, schemas.CUSTOMER_SCORES, lake).where(
         F.col(C.AS_OF) == AS_OF
     ).count() == len(rows)

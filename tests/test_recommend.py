@@ -13,13 +13,11 @@ import pytest
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.config import load_config
 from insight.features.compute import customer_base, events_until
 from insight.models import registry
-from insight.recommend import als, feedback, metrics, topn
-from insight.recommend import schemas as S
+from insight.recommend import als, feedback, metrics, schemas, topn
 from insight.recommend.run import cold_start
 
 AS_OF = date(2025, 6, 30)
@@ -159,12 +157,12 @@ def test_cold_start_gets_country_then_overall_popularity(spark):
     got: dict = {}
     for r in cold_start(cold, everyone, fb, allowed, 3).collect():
         got.setdefault(r[C.CUSTOMER_KEY], []).append(
-            (r[topn.RANK], r[C.PRODUCT_ID], r[S.SOURCE], r[S.REASON])
+            (r[topn.RANK], r[C.PRODUCT_ID], r[schemas.SOURCE], r[schemas.REASON])
         )
-    local = (S.POPULAR_IN_COUNTRY, "popular in DE")
-    overall = (S.POPULAR_OVERALL, "popular with all customers")
+    local = (schemas.POPULAR_IN_COUNTRY, "popular in DE")
+    overall = (schemas.POPULAR_OVERALL, "popular with all customers")
     assert sorted(got["c1"]) == [(1, "P1", *local), (2, "P2", *local), (3, "P3", *local)]
-    fr = (S.POPULAR_IN_COUNTRY, "popular in FR")
+    fr = (schemas.POPULAR_IN_COUNTRY, "popular in FR")
     assert sorted(got["c2"]) == [(1, "P4", *fr), (2, "P1", *overall), (3, "P2", *overall)]
     assert sorted(got["c3"]) == [(1, "P1", *overall), (2, "P2", *overall), (3, "P3", *overall)]
 
@@ -235,13 +233,13 @@ ONE_POINT = ("--conf", "recommend.grid={rank: [16], reg_param: [0.1], alpha: [5.
 
 
 def recommendations(spark, lake, as_of=JOB_AS_OF):
-    out = tables.read(spark, S.RECOMMENDATIONS, lake).where(F.col(C.AS_OF) == as_of)
-    return out.drop(S.RECOMMENDED_AT)
+    out = tables.read(spark, schemas.RECOMMENDATIONS, lake).where(F.col(C.AS_OF) == as_of)
+    return out.drop(schemas.RECOMMENDED_AT)
 
 
 def ledger_messages(spark, lake):
     rows = tables.read(spark, tables.RUN_LEDGER, lake).where(
-        (F.col("job") == "recommend") & (F.col("table_name") == S.RECOMMENDATIONS.qualified)
+        (F.col("job") == "recommend") & (F.col("table_name") == schemas.RECOMMENDATIONS.qualified)
     )
     return [(r["status"], r["message"]) for r in rows.orderBy("started_at").collect()]
 
@@ -261,7 +259,7 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     status, message = ledger_messages(spark, lake)[-1]
     assert status == "skipped" and "no recommendations model is champion yet" in message
     assert "interactions before the validation cut-off 2024-12-13" in message
-    assert not tables.exists(spark, S.RECOMMENDATIONS, lake)
+    assert not tables.exists(spark, schemas.RECOMMENDATIONS, lake)
 
     assert job.main([*args, *ONE_POINT]) == 0
     cfg = load_config("local", lake=lake)
@@ -272,8 +270,8 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     rows = recs.collect()
 
     # Every customer who existed at as_of gets 1..top_n ranked rows of the served model.
-    events = tables.read(spark, tables.silver(L.EVENTS), lake)
-    customers = tables.read(spark, tables.silver(L.CUSTOMERS), lake)
+    events = tables.read(spark, tables.silver(landing.EVENTS), lake)
+    customers = tables.read(spark, tables.silver(landing.CUSTOMERS), lake)
     day = date(2025, 12, 31)
     base = customer_base(customers, events_until(events, day), day)
     base = {x[C.CUSTOMER_KEY] for x in base.collect()}
@@ -286,12 +284,16 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
         assert len(got) <= r.top_n and len({x[C.PRODUCT_ID] for x in got}) == len(got)
     assert sum(len(g) == r.top_n for g in per_customer.values()) > 0.9 * len(per_customer)
     assert {x[C.MODEL_VERSION] for x in rows} == {served.label}
-    sources = {x[S.SOURCE] for x in rows}
-    assert S.ALS in sources and sources <= {S.ALS, S.POPULAR_IN_COUNTRY, S.POPULAR_OVERALL}
+    sources = {x[schemas.SOURCE] for x in rows}
+    assert schemas.ALS in sources and sources <= {
+        schemas.ALS,
+        schemas.POPULAR_IN_COUNTRY,
+        schemas.POPULAR_OVERALL,
+    }
 
     # Filtering: nothing unavailable; nothing already bought outside repurchasable categories.
     products = {p[C.PRODUCT_ID]: p.asDict() for p in
-                tables.read(spark, tables.silver(L.PRODUCTS), lake).collect()}  # fmt: skip
+                tables.read(spark, tables.silver(landing.PRODUCTS), lake).collect()}  # fmt: skip
     assert all(products[x[C.PRODUCT_ID]][C.AVAILABLE] for x in rows)
     bought = {
         (e[C.CUSTOMER_KEY], e[C.PRODUCT_ID])
@@ -305,16 +307,16 @@ def test_recommend_job_on_a_generated_lake(spark, lake, cleaned_copy):
     # Reasons name a product of the customer's own history, by name.
     touched = {(e[C.CUSTOMER_KEY], e[C.PRODUCT_ID]) for e in events.collect()}
     for x in rows:
-        if x[S.SOURCE] == S.ALS:
+        if x[schemas.SOURCE] == schemas.ALS:
             assert (x[C.CUSTOMER_KEY], x[topn.BECAUSE]) in touched
-            assert x[S.REASON].startswith("because you ")
-            assert x[S.REASON].endswith(products[x[topn.BECAUSE]][C.PRODUCT_NAME])
+            assert x[schemas.REASON].startswith("because you ")
+            assert x[schemas.REASON].endswith(products[x[topn.BECAUSE]][C.PRODUCT_NAME])
         else:
-            assert x[topn.BECAUSE] is None and x[S.REASON].startswith("popular")
+            assert x[topn.BECAUSE] is None and x[schemas.REASON].startswith("popular")
 
-    similar = tables.read(spark, S.SIMILAR_PRODUCTS, lake).collect()
-    assert similar and all(s[C.PRODUCT_ID] != s[S.SIMILAR_PRODUCT_ID] for s in similar)
-    assert all(products[s[S.SIMILAR_PRODUCT_ID]][C.AVAILABLE] for s in similar)
+    similar = tables.read(spark, schemas.SIMILAR_PRODUCTS, lake).collect()
+    assert similar and all(s[C.PRODUCT_ID] != s[schemas.SIMILAR_PRODUCT_ID] for s in similar)
+    assert all(products[s[schemas.SIMILAR_PRODUCT_ID]][C.AVAILABLE] for s in similar)
     assert max(s[topn.RANK] for s in similar) <= r.similar_n
 
     # MLflow: validation metrics, the baseline beside them, the grid as child runs.

@@ -15,8 +15,7 @@ from pyspark.testing import assertDataFrameEqual
 from insight import columns as C
 from insight import tables
 from insight.features import columns as FC
-from insight.segment import clusters, history, rfm
-from insight.segment import schemas as S
+from insight.segment import clusters, history, rfm, schemas
 from insight.segment.clusters import PreviousCluster, Profile
 
 D1, D2, D3 = date(2025, 10, 31), date(2025, 11, 30), date(2025, 12, 31)
@@ -51,7 +50,7 @@ def test_rfm_rules_hit_every_segment(spark):
     out = spark.createDataFrame(rows, SCORES).transform(rfm.with_rfm_segment)
     expected = spark.createDataFrame(
         [(*row, seg) for row, (*_, seg) in zip(rows, cases, strict=True)],
-        f"{SCORES}, {S.RFM_SEGMENT} string",
+        f"{SCORES}, {schemas.RFM_SEGMENT} string",
     )
     assertDataFrameEqual(out, expected)
     assert {c[-1] for c in cases} == set(rfm.SEGMENTS)
@@ -64,8 +63,8 @@ def test_every_score_combination_gets_exactly_one_known_segment(spark):
     grid.append(("none", 1, 1, 1, 0))
     out = spark.createDataFrame(grid, SCORES).transform(rfm.with_rfm_segment).collect()
     assert len(out) == len({r[C.CUSTOMER_KEY] for r in out}) == 126
-    assert {r[S.RFM_SEGMENT] for r in out} <= set(rfm.SEGMENTS)
-    assert sum(r[S.RFM_SEGMENT] == rfm.NO_PURCHASE for r in out) == 1
+    assert {r[schemas.RFM_SEGMENT] for r in out} <= set(rfm.SEGMENTS)
+    assert sum(r[schemas.RFM_SEGMENT] == rfm.NO_PURCHASE for r in out) == 1
 
 
 def test_missing_score_is_named(spark):
@@ -101,7 +100,9 @@ def test_k_selection_finds_the_true_k(spark):
     result = fit(df)
     assert result.k == 4, result.silhouettes
     assert max(result.silhouettes, key=result.silhouettes.get) == 4
-    pairs = {(r["blob"], r[S.CLUSTER_ID]) for r in clusters.with_clusters(df, result).collect()}
+    pairs = {
+        (r["blob"], r[schemas.CLUSTER_ID]) for r in clusters.with_clusters(df, result).collect()
+    }
     # Each blob is one cluster and each cluster one blob.
     assert len(pairs) == 4 and len({b for b, _ in pairs}) == len({c for _, c in pairs}) == 4
 
@@ -131,7 +132,7 @@ def test_a_lake_too_small_to_cluster_is_skipped_with_the_reason(spark, lake, cap
         .collect()[-1]
     )
     assert last["status"] == "skipped" and "too few" in last["message"]
-    assert not tables.exists(spark, S.CUSTOMER_SEGMENTS, lake)
+    assert not tables.exists(spark, schemas.CUSTOMER_SEGMENTS, lake)
 
     # In a DAG run the skip is shown as one, with its reason, and fails the run unless
     # --allow-skips; the report says it was skipped and why (not "run segment").
@@ -198,14 +199,14 @@ def test_names_survive_reclustering_shuffled_data(spark):
     p1 = clusters.cluster_profiles(one, XYZ)
     named = {p.cluster_id: f"Group {chr(65 + p.cluster_id)}" for p in p1}
     stored = [PreviousCluster(named[p.cluster_id], XYZ, p.centroid) for p in p1]
-    before = {r[C.CUSTOMER_KEY]: named[r[S.CLUSTER_ID]] for r in one.collect()}
+    before = {r[C.CUSTOMER_KEY]: named[r[schemas.CLUSTER_ID]] for r in one.collect()}
 
     shuffled = df.orderBy(F.rand(seed=11)).repartition(3)
     second = fit(shuffled, k_values=(3, 4, 5))
     two = clusters.with_clusters(shuffled, second)
     names = clusters.name_clusters(clusters.cluster_profiles(two, XYZ), stored, XYZ)
     after = {
-        r[C.CUSTOMER_KEY]: r[S.CLUSTER_NAME]
+        r[C.CUSTOMER_KEY]: r[schemas.CLUSTER_NAME]
         for r in two.transform(clusters.with_cluster_names, names).collect()
     }
     assert after == before and len(set(after.values())) == 4
@@ -213,11 +214,11 @@ def test_names_survive_reclustering_shuffled_data(spark):
 
 # -- history and summary ---------------------------------------------------------------
 
-MEMBERS = f"{C.CUSTOMER_KEY} string, {S.KIND} string, {S.SEGMENT} string"
+MEMBERS = f"{C.CUSTOMER_KEY} string, {schemas.KIND} string, {schemas.SEGMENT} string"
 
 
 def history_frame(spark, rows):
-    return spark.createDataFrame(rows, S.SEGMENT_HISTORY_SCHEMA)
+    return spark.createDataFrame(rows, schemas.SEGMENT_HISTORY_SCHEMA)
 
 
 def apply(spark, hist, as_of, rows):
@@ -250,7 +251,7 @@ def test_history_opens_closes_and_reruns_idempotently(spark):
     h3 = apply(spark, h2.localCheckpoint(), D3, [("A", "rfm", "New"), ("C", "rfm", "New"),
                                                   ("A", "cluster", "Browsers")])  # fmt: skip
     a_rfm = sorted(
-        (r[S.SEGMENT], r[S.ENTERED_AS_OF], r[S.LEFT_AS_OF])
+        (r[schemas.SEGMENT], r[schemas.ENTERED_AS_OF], r[schemas.LEFT_AS_OF])
         for r in h3.where("customer_key = 'A' AND kind = 'rfm'").collect()
     )
     assert a_rfm == [("Loyal", D2, D3), ("New", D1, D2), ("New", D3, None)]
@@ -260,7 +261,7 @@ def test_summary_counts_shares_and_means(spark):
     segments = spark.createDataFrame(
         [("A", "New", "X", 10, 1, 10.0), ("B", "New", "Y", 20, 3, 30.0),
          ("C", "Lost", "Y", 90, 1, 5.0), ("D", "New", "Y", 30, 2, 20.0)],
-        f"{C.CUSTOMER_KEY} string, {S.RFM_SEGMENT} string, {S.CLUSTER_NAME} string, "
+        f"{C.CUSTOMER_KEY} string, {schemas.RFM_SEGMENT} string, {schemas.CLUSTER_NAME} string, "
         f"{FC.RECENCY_DAYS} int, {FC.FREQUENCY} long, {FC.MONETARY} double",
     )  # fmt: skip
     expected = spark.createDataFrame([
@@ -268,7 +269,7 @@ def test_summary_counts_shares_and_means(spark):
         (D1, "rfm", "Lost", 1, 0.25, 90.0, 1.0, 5.0),
         (D1, "cluster", "X", 1, 0.25, 10.0, 1.0, 10.0),
         (D1, "cluster", "Y", 3, 0.75, 140 / 3, 2.0, 55 / 3),
-    ], S.SEGMENT_SUMMARY_SCHEMA)  # fmt: skip
+    ], schemas.SEGMENT_SUMMARY_SCHEMA)  # fmt: skip
     assertDataFrameEqual(history.segment_summary(segments, D1), expected)
 
 
@@ -299,43 +300,53 @@ def test_segment_job_on_a_generated_lake(spark, cleaned_copy):
     def snapshot(table):
         return sorted(tables.read(spark, table, lake).collect())
 
-    segs = tables.read(spark, S.CUSTOMER_SEGMENTS, lake).where(F.col(C.AS_OF) == D3)
+    segs = tables.read(spark, schemas.CUSTOMER_SEGMENTS, lake).where(F.col(C.AS_OF) == D3)
     feats = tables.read(spark, tables.Table("gold", "customer_features"), lake)
     keys = [r[0] for r in segs.select(C.CUSTOMER_KEY).collect()]
     assert len(keys) == len(set(keys)) == feats.where(F.col(C.AS_OF) == D3).count()
-    assert segs.where(F.col(S.CLUSTER_NAME).isNull() | F.col(S.RFM_SEGMENT).isNull()).count() == 0
-    assert {r[0] for r in segs.select(S.RFM_SEGMENT).collect()} <= set(rfm.SEGMENTS)
-    for table in (S.CUSTOMER_SEGMENTS, S.SEGMENT_SUMMARY, S.SEGMENT_HISTORY, S.SEGMENT_CENTROIDS):
+    assert (
+        segs.where(
+            F.col(schemas.CLUSTER_NAME).isNull() | F.col(schemas.RFM_SEGMENT).isNull()
+        ).count()
+        == 0
+    )
+    assert {r[0] for r in segs.select(schemas.RFM_SEGMENT).collect()} <= set(rfm.SEGMENTS)
+    for table in (
+        schemas.CUSTOMER_SEGMENTS,
+        schemas.SEGMENT_SUMMARY,
+        schemas.SEGMENT_HISTORY,
+        schemas.SEGMENT_CENTROIDS,
+    ):
         assert all(f.metadata.get("comment") for f in tables.read(spark, table, lake).schema)
     # Names carry over: every name of the earlier as_of that could be matched is kept.
-    centroids = tables.read(spark, S.SEGMENT_CENTROIDS, lake)
-    names = {d: {r[S.NAME] for r in centroids.where(F.col(C.AS_OF) == d).collect()}
+    centroids = tables.read(spark, schemas.SEGMENT_CENTROIDS, lake)
+    names = {d: {r[schemas.NAME] for r in centroids.where(F.col(C.AS_OF) == d).collect()}
              for d in (D2, D3)}  # fmt: skip
     print("cluster names", names)
     assert len(names[D2] & names[D3]) == min(len(names[D2]), len(names[D3]))
     # History: the open stays are exactly the latest segments, one per customer and kind.
-    history_rows = snapshot(S.SEGMENT_HISTORY)
+    history_rows = snapshot(schemas.SEGMENT_HISTORY)
     open_ = sorted(
-        (r[C.CUSTOMER_KEY], r[S.KIND], r[S.SEGMENT])
+        (r[C.CUSTOMER_KEY], r[schemas.KIND], r[schemas.SEGMENT])
         for r in history_rows
-        if r[S.LEFT_AS_OF] is None
+        if r[schemas.LEFT_AS_OF] is None
     )
-    kinds = (("rfm", S.RFM_SEGMENT), ("cluster", S.CLUSTER_NAME))
+    kinds = (("rfm", schemas.RFM_SEGMENT), ("cluster", schemas.CLUSTER_NAME))
     latest = sorted((r[C.CUSTOMER_KEY], k, r[col]) for r in segs.collect() for k, col in kinds)
     assert open_ == latest
-    assert all(r[S.LEFT_AS_OF] in (None, D3) for r in history_rows)
-    before = {t: snapshot(t) for t in (S.CUSTOMER_SEGMENTS, S.SEGMENT_SUMMARY)}
+    assert all(r[schemas.LEFT_AS_OF] in (None, D3) for r in history_rows)
+    before = {t: snapshot(t) for t in (schemas.CUSTOMER_SEGMENTS, schemas.SEGMENT_SUMMARY)}
     # Re-run of the latest as_of: the same content everywhere.
     assert segment_job.main(args) == 0
-    assert snapshot(S.SEGMENT_HISTORY) == history_rows
+    assert snapshot(schemas.SEGMENT_HISTORY) == history_rows
     assert {t: snapshot(t) for t in before} == before
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(F.col("job") == "segment")
     assert {r["status"] for r in ledger.collect()} == {"ok", "done"}
     # The k range is config: pinned to one k, that k is what the run uses.
     assert segment_job.main([*args, "--conf", "segment.k_min=5", "--conf", "segment.k_max=5"]) == 0
-    latest = tables.read(spark, S.SEGMENT_CENTROIDS, lake).where(F.col(C.AS_OF) == D3)
+    latest = tables.read(spark, schemas.SEGMENT_CENTROIDS, lake).where(F.col(C.AS_OF) == D3)
     assert latest.count() == 5
     ledger = tables.read(spark, tables.RUN_LEDGER, lake).where(
-        (F.col("job") == "segment") & (F.col("table_name") == S.CUSTOMER_SEGMENTS.qualified)
+        (F.col("job") == "segment") & (F.col("table_name") == schemas.CUSTOMER_SEGMENTS.qualified)
     )
     assert "k=5" in max(ledger.collect(), key=lambda r: r["finished_at"])["message"]

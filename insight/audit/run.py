@@ -10,9 +10,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import dag, storage, tables
-from insight import landing as L
-from insight.audit import checks as K
+from insight import dag, landing, storage, tables
+from insight.audit import checks
 from insight.erase import schemas as ES
 from insight.erase.run import erased_rows
 from insight.errors import InsightError
@@ -28,11 +27,15 @@ def landing_records(spark: SparkSession, lake: str, entity: str) -> int:
     """Records in landing/<entity>: lines of the files ingest reads, minus CSV headers (on
     a local folder or any file system the session reaches)."""
     folder = storage.join(lake, "landing", entity)
-    header = L.CSV_HEADER.get(entity, "").encode()
+    header = landing.CSV_HEADER.get(entity, "").encode()
     n = 0
     for name, is_folder in storage.children(spark, folder):
         # Spark's file source skips hidden files, and reads only the entity's suffix here.
-        if is_folder or name.startswith((".", "_")) or not name.endswith(L.FILE_SUFFIX[entity]):
+        if (
+            is_folder
+            or name.startswith((".", "_"))
+            or not name.endswith(landing.FILE_SUFFIX[entity])
+        ):
             continue
         # bytes.splitlines: \n, \r\n and \r, as Hadoop's line reader
         lines = storage.read_bytes(spark, storage.join(folder, name)).splitlines()
@@ -76,7 +79,7 @@ def _updated_in_place(spark: SparkSession, table: tables.Table, lake: str) -> in
 
 def entity_figures(
     spark: SparkSession, lake: str, ledger: DataFrame, erased: dict[str, int]
-) -> list[K.EntityFigures]:
+) -> list[checks.EntityFigures]:
     ok = ledger.where(F.col("status") == OK).fillna(
         0, ["rows_in", "rows_written", "rows_quarantined", "duplicates_collapsed"]
     )
@@ -100,13 +103,13 @@ def entity_figures(
         .collect()
     }
     out = []
-    for e in L.ENTITIES:
+    for e in landing.ENTITIES:
         b, s, q = tables.bronze(e), tables.silver(e), tables.quarantine(e)
         ing = sums.get(("ingest", b.qualified))
         cln = sums.get(("clean", s.qualified))
         silver = _count(spark, s, lake)
         out.append(
-            K.EntityFigures(
+            checks.EntityFigures(
                 entity=e,
                 landing=landing_records(spark, lake, e),
                 bronze=_count(spark, b, lake),
@@ -128,10 +131,12 @@ def entity_figures(
     return out
 
 
-def _one_row_each(name: str, expected: DataFrame, actual: DataFrame, key: str, fix: str) -> K.Check:
+def _one_row_each(
+    name: str, expected: DataFrame, actual: DataFrame, key: str, fix: str
+) -> checks.Check:
     """Every `key` of `expected` appears once in `actual`, and `actual` has no other key."""
     per_key = actual.groupBy(key).count()
-    return K.one_row_each(
+    return checks.one_row_each(
         name,
         expected=expected.count(),
         missing=expected.join(per_key, key, "left_anti").count(),
@@ -141,12 +146,12 @@ def _one_row_each(name: str, expected: DataFrame, actual: DataFrame, key: str, f
     )
 
 
-def gold_checks(spark: SparkSession, lake: str, as_of: date) -> list[K.Check]:
+def gold_checks(spark: SparkSession, lake: str, as_of: date) -> list[checks.Check]:
     out = []
-    reviews, customers = tables.silver(L.REVIEWS), tables.silver(L.CUSTOMERS)
+    reviews, customers = tables.silver(landing.REVIEWS), tables.silver(landing.CUSTOMERS)
     name = "every silver review (review_date <= as_of) has one gold.review_insights row"
     if not (tables.exists(spark, reviews, lake) and tables.exists(spark, REVIEW_INSIGHTS, lake)):
-        out.append(K.skipped(name, "silver.reviews or gold.review_insights not produced yet"))
+        out.append(checks.skipped(name, "silver.reviews or gold.review_insights not produced yet"))
     else:
         due = tables.read(spark, reviews, lake).where(F.col(C.REVIEW_DATE) <= F.lit(as_of))
         out.append(
@@ -160,7 +165,9 @@ def gold_checks(spark: SparkSession, lake: str, as_of: date) -> list[K.Check]:
         )
     name = "every silver customer has one gold.customer_profile row"
     if not (tables.exists(spark, customers, lake) and tables.exists(spark, CUSTOMER_PROFILE, lake)):
-        out.append(K.skipped(name, "silver.customers or gold.customer_profile not produced yet"))
+        out.append(
+            checks.skipped(name, "silver.customers or gold.customer_profile not produced yet")
+        )
     else:
         out.append(
             _one_row_each(
@@ -175,13 +182,13 @@ def gold_checks(spark: SparkSession, lake: str, as_of: date) -> list[K.Check]:
     if not (
         tables.exists(spark, customers, lake) and tables.exists(spark, CUSTOMER_FEATURES, lake)
     ):
-        out.append(K.skipped(name, "gold.customer_features not produced yet"))
+        out.append(checks.skipped(name, "gold.customer_features not produced yet"))
     else:
         feats = tables.read(spark, CUSTOMER_FEATURES, lake).where(F.col(C.AS_OF) == F.lit(as_of))
         per_key = feats.groupBy(C.CUSTOMER_KEY).count()
         known = tables.read(spark, customers, lake).select(C.CUSTOMER_KEY)
         out.append(
-            K.one_row_each(
+            checks.one_row_each(
                 name,
                 expected=per_key.count(),
                 missing=0,
@@ -204,12 +211,12 @@ def keyed_tables(spark: SparkSession, lake: str) -> list[tuple[tables.Table, Dat
     return found
 
 
-def privacy_checks(spark: SparkSession, lake: str) -> list[K.Check]:
+def privacy_checks(spark: SparkSession, lake: str) -> list[checks.Check]:
     """Erased customers are gone from silver and gold; GX agrees with the routed rows."""
     out = []
     name = "erased customers absent from every silver and gold table"
     if not tables.exists(spark, ES.SUPPRESSED, lake):
-        out.append(K.skipped(name, "no erasure recorded"))
+        out.append(checks.skipped(name, "no erasure recorded"))
     else:
         keys = F.broadcast(tables.read(spark, ES.SUPPRESSED, lake).select(C.CUSTOMER_KEY))
         found = {
@@ -218,7 +225,7 @@ def privacy_checks(spark: SparkSession, lake: str) -> list[K.Check]:
         }
         left = {t: n for t, n in found.items() if n}
         out.append(
-            K.balance(
+            checks.balance(
                 name,
                 0,
                 sum(left.values()),
@@ -228,12 +235,12 @@ def privacy_checks(spark: SparkSession, lake: str) -> list[K.Check]:
         )
     name = "GX unexpected counts = rows routed to quarantine"
     if not tables.exists(spark, tables.DQ_RESULTS, lake):
-        out.append(K.skipped(name, "no ops.dq_results yet"))
+        out.append(checks.skipped(name, "no ops.dq_results yet"))
     else:
         dq = tables.read(spark, tables.DQ_RESULTS, lake).where("stage = 'row'")
         bad = dq.where(~F.col("unexpected_count").eqNullSafe(F.col("quarantined_count"))).count()
         out.append(
-            K.balance(
+            checks.balance(
                 name,
                 0,
                 bad,
@@ -244,7 +251,7 @@ def privacy_checks(spark: SparkSession, lake: str) -> list[K.Check]:
     return out
 
 
-def job_checks(ledger: DataFrame, as_of: date) -> list[K.Check]:
+def job_checks(ledger: DataFrame, as_of: date) -> list[checks.Check]:
     """One check per DAG job: its latest finish for as_of is `done`."""
     finishes = ledger.where(
         (F.col("as_of") == F.lit(as_of))
@@ -264,13 +271,13 @@ def job_checks(ledger: DataFrame, as_of: date) -> list[K.Check]:
     for job in dag.NAMES:
         name = f"job {job} done for {as_of}"
         if job not in latest:
-            out.append(K.skipped(name, "no finished run for this as_of"))
+            out.append(checks.skipped(name, "no finished run for this as_of"))
             continue
         status, message = latest[job]
         out.append(
-            K.Check(
+            checks.Check(
                 name,
-                K.OK if status == DONE else K.GAP,
+                checks.OK if status == DONE else checks.GAP,
                 detail=f"latest: {status}",
                 fix=f"insight run {job} --as-of {as_of} ({(message or '')[:120]})",
             )
@@ -278,7 +285,9 @@ def job_checks(ledger: DataFrame, as_of: date) -> list[K.Check]:
     return out
 
 
-def audit(spark: SparkSession, lake: str, as_of: date | None = None) -> tuple[date, list[K.Check]]:
+def audit(
+    spark: SparkSession, lake: str, as_of: date | None = None
+) -> tuple[date, list[checks.Check]]:
     """Every check of the lake for `as_of` (default: the latest run's).
 
     Raises:
@@ -290,13 +299,13 @@ def audit(spark: SparkSession, lake: str, as_of: date | None = None) -> tuple[da
     try:
         as_of = resolve_as_of(ledger, as_of)
         erased = erased_rows(spark, lake)
-        found: list[K.Check] = job_checks(ledger, as_of)
+        found: list[checks.Check] = job_checks(ledger, as_of)
         for figures in entity_figures(spark, lake, ledger, erased):
-            found += K.entity_checks(figures)
+            found += checks.entity_checks(figures)
         found += gold_checks(spark, lake, as_of)
         found += privacy_checks(spark, lake)
     finally:
         ledger.unpersist()
-    gaps = [c.name for c in found if c.status == K.GAP]
+    gaps = [c.name for c in found if c.status == checks.GAP]
     log.info("audit %s as of %s: %d checks, %d gaps", lake, as_of, len(found), len(gaps))
     return as_of, found

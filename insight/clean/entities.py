@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
-from insight import landing as L
+from insight import landing
 from insight.clean import schemas
 from insight.clean.parse import parse_csv_lines, parse_json_lines
 from insight.pii import pseudonymise
@@ -35,7 +35,7 @@ class EntitySpec:
 
     @property
     def fields(self) -> tuple[str, ...]:
-        return L.FIELDS[self.entity]
+        return landing.FIELDS[self.entity]
 
     @property
     def suite(self) -> str:
@@ -43,8 +43,8 @@ class EntitySpec:
 
 
 SPECS = {
-    L.CUSTOMERS: EntitySpec(
-        L.CUSTOMERS,
+    landing.CUSTOMERS: EntitySpec(
+        landing.CUSTOMERS,
         "csv",
         {
             "birth_date": "date",
@@ -57,16 +57,16 @@ SPECS = {
         schema=schemas.CUSTOMERS,
         raw_has_pii=True,
     ),
-    L.PRODUCTS: EntitySpec(
-        L.PRODUCTS,
+    landing.PRODUCTS: EntitySpec(
+        landing.PRODUCTS,
         "csv",
         {"price": "double", "available": "boolean", "updated_at": "timestamp"},
         key=C.PRODUCT_ID,
         version_col=C.UPDATED_AT,
         schema=schemas.PRODUCTS,
     ),
-    L.EVENTS: EntitySpec(
-        L.EVENTS,
+    landing.EVENTS: EntitySpec(
+        landing.EVENTS,
         "json",
         {"ts": "timestamp", "price": "double", "quantity": "int", "sent_at": "timestamp"},
         key=C.EVENT_ID,
@@ -74,8 +74,8 @@ SPECS = {
         schema=schemas.EVENTS,
         partition_by=(C.EVENT_DATE,),
     ),
-    L.REVIEWS: EntitySpec(
-        L.REVIEWS,
+    landing.REVIEWS: EntitySpec(
+        landing.REVIEWS,
         "json",
         {"rating": "int", "ts": "timestamp", "sent_at": "timestamp"},
         key=C.REVIEW_ID,
@@ -83,7 +83,8 @@ SPECS = {
         schema=schemas.REVIEWS,
     ),
 }
-CLEAN_ORDER = (L.CUSTOMERS, L.PRODUCTS, L.EVENTS, L.REVIEWS)  # references before facts
+# references before facts
+CLEAN_ORDER = (landing.CUSTOMERS, landing.PRODUCTS, landing.EVENTS, landing.REVIEWS)
 
 
 def rule_params(
@@ -108,9 +109,9 @@ def rule_params(
         "max_quantity": max_quantity,
         "max_text_length": max_text_length,
         "currencies": sorted(currencies),
-        "event_types": list(L.EVENT_TYPES),
-        "devices": list(L.DEVICES),
-        "channels": list(L.CHANNELS),
+        "event_types": list(landing.EVENT_TYPES),
+        "devices": list(landing.DEVICES),
+        "channels": list(landing.CHANNELS),
     }
 
 
@@ -143,7 +144,7 @@ def normalise_customers(df: DataFrame, *, salt: bytes) -> DataFrame:
 
 
 def normalise_products(df: DataFrame, *, fx_to_base: Mapping[str, float]) -> DataFrame:
-    levels = F.split("category_path", L.CATEGORY_SEPARATOR.strip())
+    levels = F.split("category_path", landing.CATEGORY_SEPARATOR.strip())
     return (
         df.withColumn("currency", _upper("currency"))
         .withColumn(C.LIST_PRICE, to_base_currency(F.col("price"), F.col("currency"), fx_to_base))
@@ -255,10 +256,10 @@ def silver_reviews(df: DataFrame) -> DataFrame:
 
 
 TO_SILVER = {
-    L.CUSTOMERS: silver_customers,
-    L.PRODUCTS: silver_products,
-    L.EVENTS: silver_events,
-    L.REVIEWS: silver_reviews,
+    landing.CUSTOMERS: silver_customers,
+    landing.PRODUCTS: silver_products,
+    landing.EVENTS: silver_events,
+    landing.REVIEWS: silver_reviews,
 }
 
 
@@ -278,13 +279,13 @@ def stage(
     """
     parse = parse_csv_lines if spec.fmt == "csv" else parse_json_lines
     df = bronze_rows.transform(parse, spec.fields, spec.types)
-    if spec.entity == L.CUSTOMERS:
+    if spec.entity == landing.CUSTOMERS:
         return df.transform(normalise_customers, salt=salt)
-    if spec.entity == L.PRODUCTS:
+    if spec.entity == landing.PRODUCTS:
         return df.transform(normalise_products, fx_to_base=fx_to_base)
     if customers is None or products is None:
         raise ValueError(f"staging {spec.entity} needs the customers and products references")
-    if spec.entity == L.EVENTS:
+    if spec.entity == landing.EVENTS:
         df = df.transform(normalise_events, salt=salt, fx_to_base=fx_to_base)
     else:
         df = df.transform(normalise_reviews, salt=salt)

@@ -18,8 +18,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.clean import schemas
 from insight.clean.dedup import latest_per_key
 from insight.clean.entities import (
@@ -116,10 +115,10 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
     suite = load_suite(spec.suite)
     params = clean_params(run.cfg.clean, run.as_of)
     refs = {}
-    if spec.entity in (L.EVENTS, L.REVIEWS):
+    if spec.entity in (landing.EVENTS, landing.REVIEWS):
         refs = {
-            "customers": _reference(run, L.CUSTOMERS, C.CUSTOMER_KEY),
-            "products": _reference(run, L.PRODUCTS, C.PRODUCT_ID),
+            "customers": _reference(run, landing.CUSTOMERS, C.CUSTOMER_KEY),
+            "products": _reference(run, landing.PRODUCTS, C.PRODUCT_ID),
         }
 
     def handle(batch: Batch) -> None:

@@ -29,10 +29,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
-from insight.clv import models as M
-from insight.clv import schemas as S
+from insight import landing, tables
+from insight.clv import models, schemas
 from insight.clv.summary import EVENT_COLUMNS, holdout_purchases, rfm_summary
 from insight.config import ClvConfig
 from insight.errors import InsightError
@@ -51,8 +49,8 @@ def clv_settings(run: JobRun) -> ClvConfig:
 
 @dataclass(frozen=True)
 class Fitted:
-    bgnbd: M.BGNBD
-    gamma_gamma: M.GammaGamma
+    bgnbd: models.BGNBD
+    gamma_gamma: models.GammaGamma
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,9 @@ def _collect(summary: DataFrame) -> pd.DataFrame:
 
 def _rfm(pdf: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return (
-        pdf[S.FREQUENCY].to_numpy(np.float64),
-        pdf[S.RECENCY].to_numpy(np.float64),
-        pdf[S.T_DAYS].to_numpy(np.float64),
+        pdf[schemas.FREQUENCY].to_numpy(np.float64),
+        pdf[schemas.RECENCY].to_numpy(np.float64),
+        pdf[schemas.T_DAYS].to_numpy(np.float64),
     )
 
 
@@ -100,9 +98,9 @@ def fit(pdf: pd.DataFrame, settings: ClvConfig) -> Fitted:
     """Both models on one summary; InsightError if the data cannot support them."""
     x, tx, big_t = _rfm(pdf)
     try:
-        bg = M.fit_bgnbd(x, tx, big_t, penalizer=settings.penalizer)
-        gg = M.fit_gamma_gamma(
-            x, pdf[S.MONETARY_VALUE].to_numpy(np.float64), penalizer=settings.penalizer
+        bg = models.fit_bgnbd(x, tx, big_t, penalizer=settings.penalizer)
+        gg = models.fit_gamma_gamma(
+            x, pdf[schemas.MONETARY_VALUE].to_numpy(np.float64), penalizer=settings.penalizer
         )
     except ValueError as exc:
         raise TooLittleHistoryError(
@@ -114,13 +112,13 @@ def fit(pdf: pd.DataFrame, settings: ClvConfig) -> Fitted:
 def score(pdf: pd.DataFrame, fitted: Fitted, settings: ClvConfig) -> pd.DataFrame:
     """The summary with expected purchases, P(alive), expected spend and CLV added."""
     x, tx, big_t = _rfm(pdf)
-    m = pdf[S.MONETARY_VALUE].to_numpy(np.float64)
+    m = pdf[schemas.MONETARY_VALUE].to_numpy(np.float64)
     bg, gg = fitted.bgnbd, fitted.gamma_gamma
     out = pdf.copy()
-    out[S.EXPECTED_PURCHASES_12M] = bg.expected_purchases(settings.horizon_days, x, tx, big_t)
-    out[S.P_ALIVE] = bg.p_alive(x, tx, big_t)
-    out[S.EXPECTED_SPEND] = gg.expected_spend(x, m)
-    out[S.CLV_12M] = M.clv(
+    out[schemas.EXPECTED_PURCHASES_12M] = bg.expected_purchases(settings.horizon_days, x, tx, big_t)
+    out[schemas.P_ALIVE] = bg.p_alive(x, tx, big_t)
+    out[schemas.EXPECTED_SPEND] = gg.expected_spend(x, m)
+    out[schemas.CLV_12M] = models.clv(
         bg, gg, x, tx, big_t, m,
         t_days=settings.horizon_days, monthly_discount=settings.monthly_discount,
     )  # fmt: skip
@@ -141,7 +139,7 @@ def validate(
         return None
     actual = holdout_purchases(events, cal_end, as_of).toPandas()
     joined = cal.merge(actual, on=C.CUSTOMER_KEY, how="left")
-    observed = joined[S.HOLDOUT_PURCHASES].fillna(0).to_numpy(np.float64)
+    observed = joined[schemas.HOLDOUT_PURCHASES].fillna(0).to_numpy(np.float64)
     predicted = fitted.bgnbd.expected_purchases(settings.holdout_days, *_rfm(joined))
     result = Validation(
         calibration_end=cal_end,
@@ -164,8 +162,8 @@ def _params(fitted: Fitted, settings: ClvConfig) -> dict[str, float]:
 
 def to_frame(run: JobRun, scored: pd.DataFrame, params: dict[str, float]) -> DataFrame:
     """Scored rows as a Spark frame in the table's schema (params as one map literal)."""
-    schema = S.CUSTOMER_CLV_SCHEMA
-    names = [f.name for f in schema if f.name not in (C.AS_OF, S.MODEL_PARAMS)]
+    schema = schemas.CUSTOMER_CLV_SCHEMA
+    names = [f.name for f in schema if f.name not in (C.AS_OF, schemas.MODEL_PARAMS)]
     # numpy scalars -> Python values, which createDataFrame checks against the schema.
     rows = [tuple(v.item() if hasattr(v, "item") else v for v in row)
             for row in scored[names].itertuples(index=False, name=None)]  # fmt: skip
@@ -174,7 +172,7 @@ def to_frame(run: JobRun, scored: pd.DataFrame, params: dict[str, float]) -> Dat
     return body.select(
         *names,
         F.lit(run.as_of).alias(C.AS_OF),
-        F.create_map(*pairs).alias(S.MODEL_PARAMS),
+        F.create_map(*pairs).alias(schemas.MODEL_PARAMS),
     ).select(*schema.fieldNames())
 
 
@@ -183,7 +181,7 @@ def clv_all(run: JobRun) -> None:
     step = run.step()
     settings = clv_settings(run)
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
+    events = tables.read_required(spark, tables.silver(landing.EVENTS), lake, "clean")
     # Both summaries and the holdout read the orders: read them from storage once.
     orders = events.where(F.col(C.EVENT_TYPE).isin(PURCHASE, RETURN)).select(*EVENT_COLUMNS)
     orders = orders.cache()
@@ -194,7 +192,7 @@ def clv_all(run: JobRun) -> None:
         except TooLittleHistoryError as exc:
             # A young lake: say so and let the DAG go on (profile leaves CLV null).
             log.warning("clv skipped: %s", exc)
-            run.record([step.entry(S.CUSTOMER_CLV.qualified, SKIPPED, message=str(exc))])
+            run.record([step.entry(schemas.CUSTOMER_CLV.qualified, SKIPPED, message=str(exc))])
             return
         params = _params(fitted, settings)
         log.info("clv: fitted on %d customers: %s", len(pdf),
@@ -204,11 +202,11 @@ def clv_all(run: JobRun) -> None:
         orders.unpersist()
     scored = score(pdf, fitted, settings)
     tables.create_if_missing(
-        spark, S.CUSTOMER_CLV, lake, S.CUSTOMER_CLV_SCHEMA,
-        partition_by=[C.AS_OF], comment=S.TABLE_COMMENT,
+        spark, schemas.CUSTOMER_CLV, lake, schemas.CUSTOMER_CLV_SCHEMA,
+        partition_by=[C.AS_OF], comment=schemas.TABLE_COMMENT,
     )  # fmt: skip
     written = tables.overwrite(
-        to_frame(run, scored, params), S.CUSTOMER_CLV, lake,
+        to_frame(run, scored, params), schemas.CUSTOMER_CLV, lake,
         replace_where=f"{C.AS_OF} = '{run.as_of}'",
     )  # fmt: skip
     if checked:
@@ -216,10 +214,10 @@ def clv_all(run: JobRun) -> None:
             f"{k}={v:.4g}" for k, v in _params(checked[1], settings).items()))  # fmt: skip
     validation = checked[0].describe() if checked else "validation skipped (too little history)"
     log.info("clv: %s", validation)
-    log.info("clv: %d customers as of %s -> %s", written, run.as_of, S.CUSTOMER_CLV)
+    log.info("clv: %d customers as of %s -> %s", written, run.as_of, schemas.CUSTOMER_CLV)
     run.record([
         step.entry(
-            S.CUSTOMER_CLV.qualified, OK, rows_in=len(pdf), rows_written=written,
+            schemas.CUSTOMER_CLV.qualified, OK, rows_in=len(pdf), rows_written=written,
             message=f"as_of {run.as_of}: {written} customers; "
             f"params {', '.join(f'{k}={v:.4g}' for k, v in params.items())}; {validation}",
         )

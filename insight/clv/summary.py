@@ -32,7 +32,7 @@ from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
 from insight import columns as C
-from insight.clv import schemas as S
+from insight.clv import schemas
 from insight.features.compute import MONEY, require_columns
 from insight.landing import PURCHASE, RETURN
 
@@ -107,10 +107,10 @@ def rfm_summary(
     monetary: Column = F.when(frequency > 0, repeat_net / frequency).otherwise(F.lit(0.0))
     return per_customer.where(F.col(_FIRST).isNotNull()).select(
         C.CUSTOMER_KEY,
-        frequency.alias(S.FREQUENCY),
-        F.datediff("_last", _FIRST).cast(T.IntegerType()).alias(S.RECENCY),
-        F.datediff(F.lit(cutoff), _FIRST).cast(T.IntegerType()).alias(S.T_DAYS),
-        monetary.cast(T.DoubleType()).alias(S.MONETARY_VALUE),
+        frequency.alias(schemas.FREQUENCY),
+        F.datediff("_last", _FIRST).cast(T.IntegerType()).alias(schemas.RECENCY),
+        F.datediff(F.lit(cutoff), _FIRST).cast(T.IntegerType()).alias(schemas.T_DAYS),
+        monetary.cast(T.DoubleType()).alias(schemas.MONETARY_VALUE),
     )
 
 
@@ -121,5 +121,5 @@ def holdout_purchases(events: DataFrame, start: date, end: date) -> DataFrame:
         raise ValueError(f"holdout end {end} is before its start {start}")
     orders = _order_events(events, start, end).where(F.col(C.EVENT_TYPE) == PURCHASE)
     return orders.groupBy(C.CUSTOMER_KEY).agg(
-        F.countDistinct(_DAY).cast(T.LongType()).alias(S.HOLDOUT_PURCHASES)
+        F.countDistinct(_DAY).cast(T.LongType()).alias(schemas.HOLDOUT_PURCHASES)
     )

@@ -14,7 +14,7 @@ import hmac
 from collections.abc import Iterable, Sequence
 
 from insight import columns as C
-from insight import landing as L
+from insight import landing
 from insight.quality.gx import RuleResult
 
 KEY = "customer_key"  # target frame: the erased customer's key
@@ -24,7 +24,7 @@ KEY_COLUMNS = (C.CUSTOMER_KEY, C.RECORD_KEY)
 # dq_results columns whose GX samples (`details`) can hold raw PII of silver.customers rows:
 # the CRM fields that identify a person (city, country and the dates of record do not).
 NOT_PII = {"city", "country", "signup_at", "marketing_opt_in", "updated_at"}
-PII_FIELDS = tuple(f for f in L.CUSTOMER_FIELDS if f not in NOT_PII)
+PII_FIELDS = tuple(f for f in landing.CUSTOMER_FIELDS if f not in NOT_PII)
 
 
 def customer_key(source_id: str, salt: bytes) -> str:

@@ -20,10 +20,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
-from insight.erase import match
-from insight.erase import schemas as S
+from insight import landing, tables
+from insight.erase import match, schemas
 from insight.erase.suppress import with_line_customer_key
 from insight.errors import InsightError
 from insight.ops.ledger import OK
@@ -110,11 +108,11 @@ def erase_customers(
 def check_salt(spark: SparkSession, lake: str, salt: bytes) -> None:
     """Refuse a salt that does not give the lake's keys: with it, erase would remove the
     raw lines (matched by id) and silently miss every pseudonymised row."""
-    bronze, silver = tables.bronze(L.CUSTOMERS), tables.silver(L.CUSTOMERS)
+    bronze, silver = tables.bronze(landing.CUSTOMERS), tables.silver(landing.CUSTOMERS)
     if not tables.exists(spark, silver, lake) or tables.is_empty(spark, silver, lake):
         return
     keys = with_line_customer_key(
-        tables.read(spark, bronze, lake), C.CUSTOMER_KEY, entity=L.CUSTOMERS, salt=salt
+        tables.read(spark, bronze, lake), C.CUSTOMER_KEY, entity=landing.CUSTOMERS, salt=salt
     ).select(C.CUSTOMER_KEY)
     known = tables.read(spark, silver, lake).select(C.CUSTOMER_KEY)
     if keys.join(known, C.CUSTOMER_KEY, "left_semi").limit(1).count() == 0:
@@ -127,9 +125,9 @@ def check_salt(spark: SparkSession, lake: str, salt: bytes) -> None:
 
 def erased_rows(spark: SparkSession, lake: str) -> dict[str, int]:
     """Rows removed per table by every erasure so far."""
-    if not tables.exists(spark, S.ERASURES, lake):
+    if not tables.exists(spark, schemas.ERASURES, lake):
         return {}
-    exploded = tables.read(spark, S.ERASURES, lake).select(F.explode(S.ROWS_REMOVED))
+    exploded = tables.read(spark, schemas.ERASURES, lake).select(F.explode(schemas.ROWS_REMOVED))
     return {r[0]: int(r[1]) for r in exploded.groupBy("key").agg(F.sum("value")).collect()}
 
 
@@ -148,7 +146,7 @@ def check_cleaned(spark: SparkSession, lake: str) -> None:
         .agg(F.sum("rows_in").alias("rows_in"))
         .collect()
     }
-    for entity in L.ENTITIES:
+    for entity in landing.ENTITIES:
         bronze = tables.bronze(entity)
         if not tables.exists(spark, bronze, lake):
             continue
@@ -214,14 +212,14 @@ def _redact_dq_samples(spark: SparkSession, lake: str) -> int:
 def suppress(spark: SparkSession, lake: str, erasure: Erasure) -> None:
     """Add the keys to ops.suppressed_customers (once each)."""
     tables.create_if_missing(
-        spark, S.SUPPRESSED, lake, S.SUPPRESSED_SCHEMA,
+        spark, schemas.SUPPRESSED, lake, schemas.SUPPRESSED_SCHEMA,
         comment="Pseudonymous keys of erased customers: never re-ingested",
     )  # fmt: skip
-    already = tables.read(spark, S.SUPPRESSED, lake).select(C.CUSTOMER_KEY)
+    already = tables.read(spark, schemas.SUPPRESSED, lake).select(C.CUSTOMER_KEY)
     new = spark.createDataFrame(
-        [(k, utc_now(), erasure.erasure_id) for k in erasure.keys], S.SUPPRESSED_SCHEMA
+        [(k, utc_now(), erasure.erasure_id) for k in erasure.keys], schemas.SUPPRESSED_SCHEMA
     ).join(already, C.CUSTOMER_KEY, "left_anti")
-    tables.append(new, S.SUPPRESSED, lake)
+    tables.append(new, schemas.SUPPRESSED, lake)
 
 
 def _record(spark: SparkSession, lake: str, erasure: Erasure, env: str) -> None:
@@ -229,7 +227,7 @@ def _record(spark: SparkSession, lake: str, erasure: Erasure, env: str) -> None:
     audit then shows the rows it removed as a gap)."""
     now = utc_now()
     tables.create_if_missing(
-        spark, S.ERASURES, lake, S.ERASURES_SCHEMA,
+        spark, schemas.ERASURES, lake, schemas.ERASURES_SCHEMA,
         comment="One row per erased customer: key, time, rows removed",
     )  # fmt: skip
     message = LANDING_NOTE
@@ -239,7 +237,7 @@ def _record(spark: SparkSession, lake: str, erasure: Erasure, env: str) -> None:
         (erasure.erasure_id, key, now, env, sorted(per), per, erasure.vacuumed, message)
         for key, per in erasure.removed.items()
     ]
-    tables.append(spark.createDataFrame(rows, S.ERASURES_SCHEMA), S.ERASURES, lake)
+    tables.append(spark.createDataFrame(rows, schemas.ERASURES_SCHEMA), schemas.ERASURES, lake)
 
 
 def vacuum(spark: SparkSession, lake: str, targets: Sequence[tables.Table]) -> list[str]:

@@ -6,14 +6,14 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
+from insight import landing
 from insight.pii import pseudonymise
 
 # Entities whose lines name a customer, and how to read the source id from a raw line.
 _SOURCE_ID = {
-    L.CUSTOMERS: lambda v: F.regexp_extract(v, r'^\s*"?([^",]*)', 1),  # first CSV cell
-    L.EVENTS: lambda v: F.get_json_object(v, "$.customer_id"),
-    L.REVIEWS: lambda v: F.get_json_object(v, "$.customer_id"),
+    landing.CUSTOMERS: lambda v: F.regexp_extract(v, r'^\s*"?([^",]*)', 1),  # first CSV cell
+    landing.EVENTS: lambda v: F.get_json_object(v, "$.customer_id"),
+    landing.REVIEWS: lambda v: F.get_json_object(v, "$.customer_id"),
 }
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
-from insight.features import compute
-from insight.features import schemas as S
+from insight import landing, tables
+from insight.features import compute, schemas
 from insight.nlp.schemas import REVIEW_INSIGHTS
 from insight.ops.ledger import LEDGER_SCHEMA, OK
 from insight.runtime import JobRun
@@ -25,9 +23,9 @@ def features_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
-    events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
-    products = tables.read_required(spark, tables.silver(L.PRODUCTS), lake, "clean")
+    customers = tables.read_required(spark, tables.silver(landing.CUSTOMERS), lake, "clean")
+    events = tables.read_required(spark, tables.silver(landing.EVENTS), lake, "clean")
+    products = tables.read_required(spark, tables.silver(landing.PRODUCTS), lake, "clean")
     has_insights = tables.exists(spark, REVIEW_INSIGHTS, lake)
     insights = tables.read(spark, REVIEW_INSIGHTS, lake) if has_insights else None
     if not has_insights:
@@ -38,20 +36,20 @@ def features_all(run: JobRun) -> None:
         rows_in = until.count()
         features = compute.customer_features(customers, until, products, insights, run.as_of)
         tables.create_if_missing(
-            spark, S.CUSTOMER_FEATURES, lake, S.CUSTOMER_FEATURES_SCHEMA,
-            partition_by=[C.AS_OF], comment=S.TABLE_COMMENT,
+            spark, schemas.CUSTOMER_FEATURES, lake, schemas.CUSTOMER_FEATURES_SCHEMA,
+            partition_by=[C.AS_OF], comment=schemas.TABLE_COMMENT,
         )  # fmt: skip
         written = tables.overwrite(
-            features, S.CUSTOMER_FEATURES, lake, replace_where=f"{C.AS_OF} = '{run.as_of}'"
+            features, schemas.CUSTOMER_FEATURES, lake, replace_where=f"{C.AS_OF} = '{run.as_of}'"
         )
     finally:
         until.unpersist()
     log.info("features: %d events up to %s -> %d customer rows in %s",
-             rows_in, run.as_of, written, S.CUSTOMER_FEATURES)  # fmt: skip
+             rows_in, run.as_of, written, schemas.CUSTOMER_FEATURES)  # fmt: skip
     reviews = "used" if has_insights else f"absent ({REVIEW_INSIGHTS} missing: defaults)"
     run.record([
         step.entry(
-            S.CUSTOMER_FEATURES.qualified, OK, rows_in=rows_in, rows_written=written,
+            schemas.CUSTOMER_FEATURES.qualified, OK, rows_in=rows_in, rows_written=written,
             message=f"as_of {run.as_of}: {written} customers from {rows_in} events; "
             f"review insights {reviews}",
         )

@@ -7,7 +7,7 @@ from datetime import datetime
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from insight import landing as L
+from insight import landing
 from insight.columns import BATCH_ID, INGESTED_AT, RESCUED_DATA, SOURCE_FILE
 
 
@@ -21,7 +21,7 @@ def without_header(lines: DataFrame, *, entity: str) -> DataFrame:
 
     A header that differs from the contract is kept, so it is quarantined and seen.
     """
-    header = L.CSV_HEADER.get(entity)
+    header = landing.CSV_HEADER.get(entity)
     if header is None:
         return lines
     return lines.where(F.col("value").isNull() | (F.trim(F.col("value")) != header))
@@ -33,9 +33,9 @@ def with_rescued_data(lines: DataFrame, *, entity: str) -> DataFrame:
 
     CSV lines have no field names: an extra cell is caught by clean's cell count instead.
     """
-    if entity not in L.JSON_ENTITIES:
+    if entity not in landing.JSON_ENTITIES:
         return lines.withColumn(RESCUED_DATA, F.lit(None).cast("string"))
-    known = F.array(*[F.lit(f) for f in L.FIELDS[entity]])
+    known = F.array(*[F.lit(f) for f in landing.FIELDS[entity]])
     # map<string,string> keeps nested values as their JSON text; a non-object line is null.
     fields = F.from_json(F.col("value"), "map<string,string>")
     unknown = F.map_filter(fields, lambda k, _: ~F.array_contains(known, k))

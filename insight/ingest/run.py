@@ -6,8 +6,7 @@ import logging
 from pathlib import Path
 
 from insight import columns as C
-from insight import landing as L
-from insight import storage, tables
+from insight import landing, storage, tables
 from insight.clean.schemas import BRONZE
 from insight.erase.schemas import SUPPRESSED
 from insight.erase.stats import exclude_from_stats
@@ -29,21 +28,22 @@ log = logging.getLogger(__name__)
 
 def landing_folders(lake: str) -> dict[str, str]:
     """Entity -> landing folder, for the entities present; errors name what is missing."""
-    landing = f"{lake}/landing"
+    landing_dir = f"{lake}/landing"
     if not storage.is_local(lake):
-        return {e: f"{landing}/{e}" for e in L.ENTITIES}  # remote: Spark reports what is absent
-    root = Path(landing)
+        # remote: Spark reports what is absent
+        return {e: f"{landing_dir}/{e}" for e in landing.ENTITIES}
+    root = Path(landing_dir)
     if not root.is_dir():
         raise LandingError(
             f"landing folder not found: {root} (create one with `insight generate --lake "
             f"{lake}` or point --lake at a lake that has a landing/ folder)"
         )
-    found = {e: str(root / e) for e in L.ENTITIES if (root / e).is_dir()}
+    found = {e: str(root / e) for e in landing.ENTITIES if (root / e).is_dir()}
     if not found:
         raise LandingError(
-            f"landing folder {root} has none of the entity folders {', '.join(L.ENTITIES)}"
+            f"landing folder {root} has none of the entity folders {', '.join(landing.ENTITIES)}"
         )
-    for entity in sorted(set(L.ENTITIES) - set(found)):
+    for entity in sorted(set(landing.ENTITIES) - set(found)):
         log.warning("landing/%s/ not found: nothing to ingest for %s", entity, entity)
     return found
 
@@ -59,7 +59,7 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
     lines = (
         run.spark.readStream.format("text")
         .option("maxFilesPerTrigger", run.cfg.ingest.max_files_per_trigger)
-        .option("pathGlobFilter", f"*{L.FILE_SUFFIX[entity]}")
+        .option("pathGlobFilter", f"*{landing.FILE_SUFFIX[entity]}")
         .load(folder)
         .transform(with_source_file)
         .transform(without_header, entity=entity)
@@ -91,7 +91,7 @@ def ingest_entity(run: JobRun, entity: str, folder: str) -> int:
         try:
             n_in = rows.count()
             n = n_in if kept is rows else kept.count()
-            drift = rescued_fields(kept) if entity in L.JSON_ENTITIES else {}
+            drift = rescued_fields(kept) if entity in landing.JSON_ENTITIES else {}
             tables.append(kept, table, run.lake, txn=batch.txn(table.qualified))
         finally:
             rows.unpersist()

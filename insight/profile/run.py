@@ -8,8 +8,7 @@ import logging
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.errors import InsightError
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.ops.ledger import LEDGER_SCHEMA, OK
@@ -33,7 +32,7 @@ def profile_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
-    customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
+    customers = tables.read_required(spark, tables.silver(landing.CUSTOMERS), lake, "clean")
     features = tables.read_required(spark, CUSTOMER_FEATURES, lake, "features")
     if features.where(F.col(C.AS_OF) == F.lit(run.as_of)).limit(1).count() == 0:
         raise InsightError(

@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import columns as C
-from insight import landing as L
+from insight import landing
 from insight.features import columns as FC
 from insight.features.compute import customer_features, top_key
 from insight.features.schemas import customer_features_schema
@@ -95,7 +95,7 @@ def labels(events: DataFrame, snapshot: date, target: str, window_days: int) -> 
         & F.col(C.CUSTOMER_KEY).isNotNull()
     )
     if target == PURCHASE_TARGET:
-        window = window.where(F.col(C.EVENT_TYPE) == L.PURCHASE)
+        window = window.where(F.col(C.EVENT_TYPE) == landing.PURCHASE)
     return window.select(C.CUSTOMER_KEY).distinct()
 
 

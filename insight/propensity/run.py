@@ -21,15 +21,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.errors import InsightError
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.models import registry
 from insight.nlp.schemas import REVIEW_INSIGHTS
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
-from insight.propensity import distributed, train
-from insight.propensity import schemas as S
+from insight.propensity import distributed, schemas, train
 from insight.propensity.dataset import (
     CATEGORICAL_FEATURES,
     NUMERIC,
@@ -61,9 +59,9 @@ def sources(run: JobRun) -> Sources:
     spark, lake = run.spark, run.lake
     has_insights = tables.exists(spark, REVIEW_INSIGHTS, lake)
     return Sources(
-        customers=tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean"),
-        events=tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean"),
-        products=tables.read_required(spark, tables.silver(L.PRODUCTS), lake, "clean"),
+        customers=tables.read_required(spark, tables.silver(landing.CUSTOMERS), lake, "clean"),
+        events=tables.read_required(spark, tables.silver(landing.EVENTS), lake, "clean"),
+        products=tables.read_required(spark, tables.silver(landing.PRODUCTS), lake, "clean"),
         insights=tables.read(spark, REVIEW_INSIGHTS, lake) if has_insights else None,
     )
 
@@ -89,10 +87,10 @@ def with_percentile_and_band(
     band = F.when(pct >= high, "high").when(pct >= medium, "medium").otherwise("low")
     return scored.select(
         C.CUSTOMER_KEY,
-        F.col(PROBABILITY).alias(S.probability(target)),
-        pct.alias(S.percentile(target)),
-        band.alias(S.band(target)),
-        F.col(FACTORS).alias(S.factors(target)),
+        F.col(PROBABILITY).alias(schemas.probability(target)),
+        pct.alias(schemas.percentile(target)),
+        band.alias(schemas.band(target)),
+        F.col(FACTORS).alias(schemas.factors(target)),
     )
 
 
@@ -141,7 +139,7 @@ def scores(run: JobRun, src: Sources, inputs: DataFrame) -> tuple[DataFrame | No
         found = _score_target(run, inputs, target)
         if found is None:
             notes[target] = f"{notes.get(target, 'not trained')}; no champion: no scores"
-            nulls = {f.name: F.lit(None).cast(f.dataType) for f in S.CUSTOMER_SCORES_SCHEMA
+            nulls = {f.name: F.lit(None).cast(f.dataType) for f in schemas.CUSTOMER_SCORES_SCHEMA
                      if f.name.startswith(f"{target}_")}  # fmt: skip
             out = out.withColumns(nulls)
             continue
@@ -150,13 +148,15 @@ def scores(run: JobRun, src: Sources, inputs: DataFrame) -> tuple[DataFrame | No
             scored.cache(), target, p.high_band_percentile, p.medium_band_percentile
         )
         out = out.join(part, C.CUSTOMER_KEY, "left")
-        out = out.withColumn(S.model_version(target), F.lit(label))
+        out = out.withColumn(schemas.model_version(target), F.lit(label))
         notes.setdefault(target, f"scored with champion {label}")
         scored_any = True
     if not scored_any:
         return None, notes
-    out = out.withColumn(C.AS_OF, F.lit(run.as_of)).withColumn(S.SCORED_AT, F.lit(utc_now()))
-    return out.select(*[F.col(f.name).cast(f.dataType) for f in S.CUSTOMER_SCORES_SCHEMA]), notes
+    out = out.withColumn(C.AS_OF, F.lit(run.as_of)).withColumn(schemas.SCORED_AT, F.lit(utc_now()))
+    return out.select(
+        *[F.col(f.name).cast(f.dataType) for f in schemas.CUSTOMER_SCORES_SCHEMA]
+    ), notes
 
 
 def _train_embeddings(run: JobRun, inputs: DataFrame) -> str:
@@ -205,14 +205,14 @@ def embeddings(run: JobRun, inputs: DataFrame) -> tuple[DataFrame | None, str]:
     if served is None:
         return None, "no embeddings model yet (--score-only)"
     _, spec, weights = train.load(run.cfg, served)
-    vectors = embed(inputs, spec, weights, S.EMBEDDING).withColumn(
-        _VECTOR, array_to_vector(S.EMBEDDING)
+    vectors = embed(inputs, spec, weights, schemas.EMBEDDING).withColumn(
+        _VECTOR, array_to_vector(schemas.EMBEDDING)
     )
     mapped = PCA(k=2, inputCol=_VECTOR, outputCol=_PC).fit(vectors).transform(vectors)
     rows = mapped.select(
-        C.CUSTOMER_KEY, F.lit(run.as_of).alias(C.AS_OF), S.EMBEDDING,
-        F.round(vector_to_array(_PC)[0], 6).alias(S.MAP_X),
-        F.round(vector_to_array(_PC)[1], 6).alias(S.MAP_Y),
+        C.CUSTOMER_KEY, F.lit(run.as_of).alias(C.AS_OF), schemas.EMBEDDING,
+        F.round(vector_to_array(_PC)[0], 6).alias(schemas.MAP_X),
+        F.round(vector_to_array(_PC)[1], 6).alias(schemas.MAP_Y),
         F.lit(served.label).alias(C.MODEL_VERSION),
     )  # fmt: skip
     return rows, f"{trained}embedded with {served.label}"
@@ -236,19 +236,19 @@ def propensity_all(run: JobRun) -> None:
         note = f"as_of {run.as_of}: " + "; ".join(f"{t}: {n}" for t, n in notes.items())
         if out is None:
             log.warning("propensity skipped: %s", note)
-            run.record([step.entry(S.CUSTOMER_SCORES.qualified, SKIPPED, message=note)])
+            run.record([step.entry(schemas.CUSTOMER_SCORES.qualified, SKIPPED, message=note)])
             return
         out = out.cache()
-        probabilities = F.array(*[F.col(S.probability(t)) for t in TARGETS])
+        probabilities = F.array(*[F.col(schemas.probability(t)) for t in TARGETS])
         bad = out.where(F.exists(probabilities, lambda x: F.isnan(x))).count()
         if bad:
             raise InsightError(f"propensity: {bad} customers got a NaN score; nothing written")
-        written = _write(run, out, S.CUSTOMER_SCORES, S.CUSTOMER_SCORES_SCHEMA,
-                         S.CUSTOMER_SCORES_COMMENT)  # fmt: skip
+        written = _write(run, out, schemas.CUSTOMER_SCORES, schemas.CUSTOMER_SCORES_SCHEMA,
+                         schemas.CUSTOMER_SCORES_COMMENT)  # fmt: skip
         log.info("propensity: %d customers scored; %s", written, note)
         entries = [
             step.entry(
-                S.CUSTOMER_SCORES.qualified,
+                schemas.CUSTOMER_SCORES.qualified,
                 OK,
                 rows_in=n_customers,
                 rows_written=written,
@@ -257,11 +257,12 @@ def propensity_all(run: JobRun) -> None:
         ]
         rows, e_note = embeddings(run, inputs)
         if rows is not None:
-            e_written = _write(run, rows, S.CUSTOMER_EMBEDDINGS, S.CUSTOMER_EMBEDDINGS_SCHEMA,
-                               S.CUSTOMER_EMBEDDINGS_COMMENT)  # fmt: skip
+            e_written = _write(run, rows, schemas.CUSTOMER_EMBEDDINGS,
+                               schemas.CUSTOMER_EMBEDDINGS_SCHEMA,
+                               schemas.CUSTOMER_EMBEDDINGS_COMMENT)  # fmt: skip
             entries.append(
                 step.entry(
-                    S.CUSTOMER_EMBEDDINGS.qualified,
+                    schemas.CUSTOMER_EMBEDDINGS.qualified,
                     OK,
                     rows_written=e_written,
                     message=f"as_of {run.as_of}: {e_note}",

@@ -20,19 +20,21 @@ from pyspark.sql import types as T
 from pyspark.sql.window import Window
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.features.compute import customer_base, events_until
 from insight.models import registry
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
-from insight.recommend import als, model, topn
-from insight.recommend import schemas as S
+from insight.recommend import als, model, schemas, topn
 from insight.recommend.feedback import POPULARITY, STRONGEST, popular_order, popularity
 from insight.runtime import JobRun, Step, utc_now
 
 log = logging.getLogger(__name__)
 
-_VERB = {L.PURCHASE: "bought", L.ADD_TO_CART: "added to your cart", L.VIEW: "viewed"}
+_VERB = {
+    landing.PURCHASE: "bought",
+    landing.ADD_TO_CART: "added to your cart",
+    landing.VIEW: "viewed",
+}
 
 
 def with_reason(recs: DataFrame, feedback: DataFrame, catalog: DataFrame) -> DataFrame:
@@ -49,9 +51,9 @@ def with_reason(recs: DataFrame, feedback: DataFrame, catalog: DataFrame) -> Dat
     return (
         recs.join(strongest, [C.CUSTOMER_KEY, topn.BECAUSE], "left")
         .join(names, topn.BECAUSE, "left")
-        .withColumn(S.SOURCE, F.lit(S.ALS))
+        .withColumn(schemas.SOURCE, F.lit(schemas.ALS))
         .withColumn(
-            S.REASON,
+            schemas.REASON,
             F.when(verb.isNotNull(), F.concat(F.lit("because you "), verb, F.lit(" "), because))
             # A customer the served model knows but with no interaction left in the window.
             .otherwise(F.lit("matches your earlier interests")),
@@ -78,13 +80,13 @@ def cold_start(
 
     local = countries.join(top(by_country, [C.COUNTRY]), C.COUNTRY).select(
         C.CUSTOMER_KEY, C.PRODUCT_ID, F.col(POPULARITY).cast("double").alias(topn.SCORE),
-        F.lit(0).alias("_tier"), "_pos", F.lit(S.POPULAR_IN_COUNTRY).alias(S.SOURCE),
-        F.concat(F.lit("popular in "), F.col(C.COUNTRY)).alias(S.REASON),
+        F.lit(0).alias("_tier"), "_pos", F.lit(schemas.POPULAR_IN_COUNTRY).alias(schemas.SOURCE),
+        F.concat(F.lit("popular in "), F.col(C.COUNTRY)).alias(schemas.REASON),
     )  # fmt: skip
     anywhere = countries.crossJoin(F.broadcast(top(overall, []))).select(
         C.CUSTOMER_KEY, C.PRODUCT_ID, F.col(POPULARITY).cast("double").alias(topn.SCORE),
-        F.lit(1).alias("_tier"), "_pos", F.lit(S.POPULAR_OVERALL).alias(S.SOURCE),
-        F.lit("popular with all customers").alias(S.REASON),
+        F.lit(1).alias("_tier"), "_pos", F.lit(schemas.POPULAR_OVERALL).alias(schemas.SOURCE),
+        F.lit("popular with all customers").alias(schemas.REASON),
     )  # fmt: skip
     best_first = Window.partitionBy(C.CUSTOMER_KEY).orderBy("_tier", "_pos")
     once = Window.partitionBy(C.CUSTOMER_KEY, C.PRODUCT_ID).orderBy("_tier", "_pos")
@@ -99,8 +101,8 @@ def cold_start(
             topn.RANK,
             C.PRODUCT_ID,
             topn.SCORE,
-            S.SOURCE,
-            S.REASON,
+            schemas.SOURCE,
+            schemas.REASON,
             F.lit(None).cast("string").alias(topn.BECAUSE),
             F.lit(None).cast("double").alias(topn.BECAUSE_SIMILARITY),
         )
@@ -122,8 +124,8 @@ def similar_products(matrix: topn.ItemMatrix, spark, n: int, block_size: int) ->
     )  # fmt: skip
     return topn.top_n(sources, unit, n, block_size).select(
         F.col(topn.KEY).alias(C.PRODUCT_ID), topn.RANK,
-        F.col(C.PRODUCT_ID).alias(S.SIMILAR_PRODUCT_ID),
-        F.col(topn.SCORE).alias(S.SIMILARITY),
+        F.col(C.PRODUCT_ID).alias(schemas.SIMILAR_PRODUCT_ID),
+        F.col(topn.SCORE).alias(schemas.SIMILARITY),
     )  # fmt: skip
 
 
@@ -152,11 +154,11 @@ def recommend_all(run: JobRun) -> None:
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
     # ALS's long lineage must be cut by checkpoints, or task serialization overflows.
     spark.sparkContext.setCheckpointDir(run.checkpoint("als"))
-    events = tables.read_required(spark, tables.silver(L.EVENTS), lake, "clean")
-    catalog = tables.read_required(spark, tables.silver(L.PRODUCTS), lake, "clean").select(
+    events = tables.read_required(spark, tables.silver(landing.EVENTS), lake, "clean")
+    catalog = tables.read_required(spark, tables.silver(landing.PRODUCTS), lake, "clean").select(
         C.PRODUCT_ID, C.PRODUCT_NAME, C.CATEGORY_L1, C.AVAILABLE
     )
-    customers = tables.read_required(spark, tables.silver(L.CUSTOMERS), lake, "clean")
+    customers = tables.read_required(spark, tables.silver(landing.CUSTOMERS), lake, "clean")
     feedback = model.feedback_of(events, run.as_of, r).cache()
     try:
         n_feedback = feedback.count()
@@ -181,16 +183,16 @@ def recommend_all(run: JobRun) -> None:
     finally:
         feedback.unpersist()
     run.record([
-        step.entry(S.RECOMMENDATIONS.qualified, OK, rows_in=n_feedback, rows_written=written,
+        step.entry(schemas.RECOMMENDATIONS.qualified, OK, rows_in=n_feedback, rows_written=written,
                    message=f"{message}; {trained}"),
-        step.entry(S.SIMILAR_PRODUCTS.qualified, OK, rows_written=similar_written,
+        step.entry(schemas.SIMILAR_PRODUCTS.qualified, OK, rows_written=similar_written,
                    message=f"as_of {run.as_of}: {served.label}"),
     ])  # fmt: skip
 
 
 def _skip(run: JobRun, step: Step, reason: str) -> None:
     log.warning("recommend skipped: %s", reason)
-    run.record([step.entry(S.RECOMMENDATIONS.qualified, SKIPPED, message=reason)])
+    run.record([step.entry(schemas.RECOMMENDATIONS.qualified, SKIPPED, message=reason)])
 
 
 def _serve(
@@ -222,27 +224,36 @@ def _serve(
     fallback = cold_start(cold, customers, feedback, allowed, r.top_n)
     stamp = [F.lit(run.as_of).alias(C.AS_OF), F.lit(served.label).alias(C.MODEL_VERSION)]
     recs = personal.unionByName(fallback, allowMissingColumns=True).select(
-        *[c for c in S.RECOMMENDATIONS_SCHEMA.fieldNames()
-          if c not in (C.AS_OF, C.MODEL_VERSION, S.RECOMMENDED_AT)],
-        *stamp, F.lit(utc_now()).alias(S.RECOMMENDED_AT),
-    ).select(*S.RECOMMENDATIONS_SCHEMA.fieldNames())  # fmt: skip
+        *[c for c in schemas.RECOMMENDATIONS_SCHEMA.fieldNames()
+          if c not in (C.AS_OF, C.MODEL_VERSION, schemas.RECOMMENDED_AT)],
+        *stamp, F.lit(utc_now()).alias(schemas.RECOMMENDED_AT),
+    ).select(*schemas.RECOMMENDATIONS_SCHEMA.fieldNames())  # fmt: skip
     similar = similar_products(matrix, spark, r.similar_n, r.block_size).select(
-        C.PRODUCT_ID, *stamp[:1], topn.RANK, S.SIMILAR_PRODUCT_ID, S.SIMILARITY, stamp[1]
+        C.PRODUCT_ID,
+        *stamp[:1],
+        topn.RANK,
+        schemas.SIMILAR_PRODUCT_ID,
+        schemas.SIMILARITY,
+        stamp[1],
     )
     for table, schema, comment in (
-        (S.RECOMMENDATIONS, S.RECOMMENDATIONS_SCHEMA, S.RECOMMENDATIONS_COMMENT),
-        (S.SIMILAR_PRODUCTS, S.SIMILAR_PRODUCTS_SCHEMA, S.SIMILAR_PRODUCTS_COMMENT),
+        (schemas.RECOMMENDATIONS, schemas.RECOMMENDATIONS_SCHEMA, schemas.RECOMMENDATIONS_COMMENT),
+        (
+            schemas.SIMILAR_PRODUCTS,
+            schemas.SIMILAR_PRODUCTS_SCHEMA,
+            schemas.SIMILAR_PRODUCTS_COMMENT,
+        ),
     ):
         tables.create_if_missing(spark, table, lake, schema, partition_by=[C.AS_OF],
                                  comment=comment)  # fmt: skip
     where = f"{C.AS_OF} = '{run.as_of}'"
-    written = tables.overwrite(recs, S.RECOMMENDATIONS, lake, replace_where=where)
-    similar_written = tables.overwrite(similar, S.SIMILAR_PRODUCTS, lake, replace_where=where)
+    written = tables.overwrite(recs, schemas.RECOMMENDATIONS, lake, replace_where=where)
+    similar_written = tables.overwrite(similar, schemas.SIMILAR_PRODUCTS, lake, replace_where=where)
     counts = {
-        row[S.SOURCE]: row["n"]
-        for row in tables.read(spark, S.RECOMMENDATIONS, lake)
+        row[schemas.SOURCE]: row["n"]
+        for row in tables.read(spark, schemas.RECOMMENDATIONS, lake)
         .where((F.col(C.AS_OF) == F.lit(run.as_of)) & (F.col(topn.RANK) == 1))
-        .groupBy(S.SOURCE)
+        .groupBy(schemas.SOURCE)
         .agg(F.countDistinct(C.CUSTOMER_KEY).alias("n"))
         .collect()
     }

@@ -17,7 +17,7 @@ from insight import columns as C
 from insight import tables
 from insight.config import Config
 from insight.ops.ledger import SKIPPED
-from insight.report import page as P
+from insight.report import page
 from insight.report.page import Panel
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class Context:
                 why: str = "not built yet") -> Panel:  # fmt: skip
         skipped = self.skip_reasons.get(job)
         if skipped is not None:  # it ran: "run it" would be the wrong advice
-            return P.skipped(key, title, [table.qualified], job, as_of=self.as_of, why=skipped)
-        return P.no_data(key, title, [table.qualified], job, lake=self.lake, as_of=self.as_of,
+            return page.skipped(key, title, [table.qualified], job, as_of=self.as_of, why=skipped)
+        return page.no_data(key, title, [table.qualified], job, lake=self.lake, as_of=self.as_of,
                          why=why)  # fmt: skip
 
     @cached_property

@@ -20,7 +20,7 @@ from insight import storage, tables
 from insight.config import Config
 from insight.errors import InsightError
 from insight.ops.ledger import LEDGER_SCHEMA, OK
-from insight.report import page as P
+from insight.report import page
 from insight.report.context import Context, NoData
 from insight.report.page import Panel
 from insight.report.panels import PANELS
@@ -55,7 +55,7 @@ def build_report(
             log.exception("report: panel %r failed", title)
             panels.append(Panel(key=key, title=title, failed=True, missing=f"Could not build "
                                 f"this panel: {type(exc).__name__}: {str(exc)[:300]}"))  # fmt: skip
-    text = P.render(as_of=as_of, lake=cfg.lake, run_id=run_id, generated_at=utc_now(),
+    text = page.render(as_of=as_of, lake=cfg.lake, run_id=run_id, generated_at=utc_now(),
                     kpis=ctx.kpis, panels=panels)  # fmt: skip
     return text, panels
 

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from scipy.optimize import linear_sum_assignment
 
 from insight.features import columns as FC
-from insight.segment import schemas as S
+from insight.segment import schemas
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +150,10 @@ def fit_clusters(
             raise TooFewCustomersError(
                 f"{distinct} distinct customers: too few to cluster with k in {sorted(k_values)}"
             )
-        evaluator = ClusteringEvaluator(featuresCol=space, predictionCol=S.CLUSTER_ID)
+        evaluator = ClusteringEvaluator(featuresCol=space, predictionCol=schemas.CLUSTER_ID)
         models, scores = {}, {}
         for k in ks:
-            km = KMeans(k=k, seed=seed, featuresCol=space, predictionCol=S.CLUSTER_ID)
+            km = KMeans(k=k, seed=seed, featuresCol=space, predictionCol=schemas.CLUSTER_ID)
             models[k] = km.fit(vectors)
             # Rounded: equal silhouettes compare equal across platforms; ties -> smaller k.
             scores[k] = round(evaluator.evaluate(models[k].transform(vectors)), 6)
@@ -169,7 +169,7 @@ def with_clusters(df: DataFrame, fit: ClusterFit) -> DataFrame:
     """Add `cluster_id` (int) and the `_in_<feature>` model inputs from a fitted pipeline."""
     inputs = df.transform(with_model_inputs, features=fit.features, log1p=fit.log1p)
     out = fit.model.transform(inputs)
-    return out.withColumn(S.CLUSTER_ID, F.col(S.CLUSTER_ID).cast("int")).drop(
+    return out.withColumn(schemas.CLUSTER_ID, F.col(schemas.CLUSTER_ID).cast("int")).drop(
         _VECTOR, _SCALED, _PCA
     )
 
@@ -194,13 +194,13 @@ def cluster_profiles(clustered: DataFrame, features: Sequence[str]) -> list[Prof
     if overall["m0"] is None:  # nobody bought: compare with everyone
         overall = clustered.agg(*stats).first()
     rows = (
-        clustered.groupBy(S.CLUSTER_ID)
+        clustered.groupBy(schemas.CLUSTER_ID)
         .agg(
             F.count(F.lit(1)).alias("n"),
             buyers.alias("buyers"),
             *[F.avg(c).alias(f"c{i}") for i, c in enumerate(inputs)],
         )
-        .orderBy(S.CLUSTER_ID)
+        .orderBy(schemas.CLUSTER_ID)
         .collect()
     )
     profiles = []
@@ -210,7 +210,9 @@ def cluster_profiles(clustered: DataFrame, features: Sequence[str]) -> list[Prof
         for i, name in enumerate(features):
             sd = overall[f"s{i}"] or 0.0
             z[name] = (centroid[i] - overall[f"m{i}"]) / sd if sd > 1e-12 else 0.0
-        profiles.append(Profile(row[S.CLUSTER_ID], row["n"], centroid, z, float(row["buyers"])))
+        profiles.append(
+            Profile(row[schemas.CLUSTER_ID], row["n"], centroid, z, float(row["buyers"]))
+        )
     return profiles
 
 
@@ -286,8 +288,8 @@ def name_clusters(
 
 
 def with_cluster_names(
-    df: DataFrame, names: Mapping[int, str], *, col_id: str = S.CLUSTER_ID,
-    col_out: str = S.CLUSTER_NAME,
+    df: DataFrame, names: Mapping[int, str], *, col_id: str = schemas.CLUSTER_ID,
+    col_out: str = schemas.CLUSTER_NAME,
 ) -> DataFrame:  # fmt: skip
     """Add `col_out` looked up from `names` by `col_id`."""
     if not names:

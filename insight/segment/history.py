@@ -14,10 +14,10 @@ from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight.features import columns as FC
-from insight.segment import schemas as S
+from insight.segment import schemas
 
-HISTORY_COLUMNS = [f.name for f in S.SEGMENT_HISTORY_SCHEMA]
-SUMMARY_COLUMNS = [f.name for f in S.SEGMENT_SUMMARY_SCHEMA]
+HISTORY_COLUMNS = [f.name for f in schemas.SEGMENT_HISTORY_SCHEMA]
+SUMMARY_COLUMNS = [f.name for f in schemas.SEGMENT_SUMMARY_SCHEMA]
 
 
 def memberships(segments: DataFrame) -> DataFrame:
@@ -26,9 +26,13 @@ def memberships(segments: DataFrame) -> DataFrame:
         C.CUSTOMER_KEY,
         F.explode(
             F.array(
-                F.struct(F.lit(S.KIND_RFM).alias(S.KIND), F.col(S.RFM_SEGMENT).alias(S.SEGMENT)),
                 F.struct(
-                    F.lit(S.KIND_CLUSTER).alias(S.KIND), F.col(S.CLUSTER_NAME).alias(S.SEGMENT)
+                    F.lit(schemas.KIND_RFM).alias(schemas.KIND),
+                    F.col(schemas.RFM_SEGMENT).alias(schemas.SEGMENT),
+                ),
+                F.struct(
+                    F.lit(schemas.KIND_CLUSTER).alias(schemas.KIND),
+                    F.col(schemas.CLUSTER_NAME).alias(schemas.SEGMENT),
                 ),
             )
         ).alias("_m"),
@@ -49,24 +53,26 @@ def updated_history(history: DataFrame, current: DataFrame, as_of: date) -> Data
     """
     day = F.lit(as_of).cast("date")
     # Undo a previous application of the same as_of: idempotent re-runs.
-    base = history.where(F.col(S.ENTERED_AS_OF) != day).withColumn(
-        S.LEFT_AS_OF,
-        F.when(F.col(S.LEFT_AS_OF) == day, F.lit(None).cast("date")).otherwise(F.col(S.LEFT_AS_OF)),
+    base = history.where(F.col(schemas.ENTERED_AS_OF) != day).withColumn(
+        schemas.LEFT_AS_OF,
+        F.when(F.col(schemas.LEFT_AS_OF) == day, F.lit(None).cast("date")).otherwise(
+            F.col(schemas.LEFT_AS_OF)
+        ),
     )
-    closed_before = base.where(F.col(S.LEFT_AS_OF).isNotNull())
-    open_ = base.where(F.col(S.LEFT_AS_OF).isNull()).select(
-        C.CUSTOMER_KEY, S.KIND, F.col(S.SEGMENT).alias("_old"), S.ENTERED_AS_OF
+    closed_before = base.where(F.col(schemas.LEFT_AS_OF).isNotNull())
+    open_ = base.where(F.col(schemas.LEFT_AS_OF).isNull()).select(
+        C.CUSTOMER_KEY, schemas.KIND, F.col(schemas.SEGMENT).alias("_old"), schemas.ENTERED_AS_OF
     )
-    now = current.select(C.CUSTOMER_KEY, S.KIND, F.col(S.SEGMENT).alias("_new"))
-    both = open_.join(now, [C.CUSTOMER_KEY, S.KIND], "full_outer")
+    now = current.select(C.CUSTOMER_KEY, schemas.KIND, F.col(schemas.SEGMENT).alias("_new"))
+    both = open_.join(now, [C.CUSTOMER_KEY, schemas.KIND], "full_outer")
     changed = F.col("_new").isNull() | F.col("_old").isNull() | (F.col("_old") != F.col("_new"))
     kept = both.where(F.col("_old").isNotNull()).select(
-        C.CUSTOMER_KEY, S.KIND, F.col("_old").alias(S.SEGMENT), S.ENTERED_AS_OF,
-        F.when(changed, day).otherwise(F.lit(None).cast("date")).alias(S.LEFT_AS_OF),
+        C.CUSTOMER_KEY, schemas.KIND, F.col("_old").alias(schemas.SEGMENT), schemas.ENTERED_AS_OF,
+        F.when(changed, day).otherwise(F.lit(None).cast("date")).alias(schemas.LEFT_AS_OF),
     )  # fmt: skip
     opened = both.where(F.col("_new").isNotNull() & changed).select(
-        C.CUSTOMER_KEY, S.KIND, F.col("_new").alias(S.SEGMENT),
-        day.alias(S.ENTERED_AS_OF), F.lit(None).cast("date").alias(S.LEFT_AS_OF),
+        C.CUSTOMER_KEY, schemas.KIND, F.col("_new").alias(schemas.SEGMENT),
+        day.alias(schemas.ENTERED_AS_OF), F.lit(None).cast("date").alias(schemas.LEFT_AS_OF),
     )  # fmt: skip
     return (
         closed_before.select(*HISTORY_COLUMNS)
@@ -86,16 +92,16 @@ def segment_summary(segments: DataFrame, as_of: date) -> DataFrame:
         segments.select(C.CUSTOMER_KEY, FC.RECENCY_DAYS, FC.FREQUENCY, FC.MONETARY),
         C.CUSTOMER_KEY,
     )
-    counts = per_kind.groupBy(S.KIND, S.SEGMENT).agg(
-        F.count(F.lit(1)).alias(S.CUSTOMERS),
-        F.avg(FC.RECENCY_DAYS).cast("double").alias(S.MEAN_RECENCY_DAYS),
-        F.avg(FC.FREQUENCY).cast("double").alias(S.MEAN_FREQUENCY),
-        F.avg(FC.MONETARY).cast("double").alias(S.MEAN_MONETARY),
+    counts = per_kind.groupBy(schemas.KIND, schemas.SEGMENT).agg(
+        F.count(F.lit(1)).alias(schemas.CUSTOMERS),
+        F.avg(FC.RECENCY_DAYS).cast("double").alias(schemas.MEAN_RECENCY_DAYS),
+        F.avg(FC.FREQUENCY).cast("double").alias(schemas.MEAN_FREQUENCY),
+        F.avg(FC.MONETARY).cast("double").alias(schemas.MEAN_MONETARY),
     )
-    total = F.sum(S.CUSTOMERS).over(Window.partitionBy(S.KIND))
+    total = F.sum(schemas.CUSTOMERS).over(Window.partitionBy(schemas.KIND))
     return (
-        counts.withColumn(S.SHARE, F.col(S.CUSTOMERS) / total)
+        counts.withColumn(schemas.SHARE, F.col(schemas.CUSTOMERS) / total)
         .withColumn(C.AS_OF, F.lit(as_of).cast("date"))
-        .withColumn(S.CUSTOMERS, F.col(S.CUSTOMERS).cast("long"))
+        .withColumn(schemas.CUSTOMERS, F.col(schemas.CUSTOMERS).cast("long"))
         .select(*SUMMARY_COLUMNS)
     )

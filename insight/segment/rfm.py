@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from insight.features import columns as FC
-from insight.segment import schemas as S
+from insight.segment import schemas
 
 NO_PURCHASE = "No purchase"
 
@@ -58,7 +58,7 @@ def with_rfm_segment(
     col_f: str = FC.FREQUENCY_SCORE,
     col_m: str = FC.MONETARY_SCORE,
     col_frequency: str = FC.FREQUENCY,
-    col_out: str = S.RFM_SEGMENT,
+    col_out: str = schemas.RFM_SEGMENT,
 ) -> DataFrame:
     """Add `col_out`: `NO_PURCHASE` if `col_frequency` is 0, else the first matching rule.
 

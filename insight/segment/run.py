@@ -20,12 +20,11 @@ from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.ops.ledger import LEDGER_SCHEMA, OK, SKIPPED
 from insight.runtime import JobRun
-from insight.segment import clusters, history, rfm
-from insight.segment import schemas as S
+from insight.segment import clusters, history, rfm, schemas
 
 log = logging.getLogger(__name__)
 
-SEGMENT_COLUMNS = [f.name for f in S.CUSTOMER_SEGMENTS_SCHEMA]
+SEGMENT_COLUMNS = [f.name for f in schemas.CUSTOMER_SEGMENTS_SCHEMA]
 
 
 def read_features(run: JobRun) -> DataFrame:
@@ -65,26 +64,47 @@ def with_embeddings(run: JobRun, features: DataFrame) -> tuple[DataFrame, tuple[
 
 def previous_clusters(run: JobRun) -> list[clusters.PreviousCluster]:
     """The named centroids of the latest as_of before this one (none on a first run)."""
-    if not tables.exists(run.spark, S.SEGMENT_CENTROIDS, run.lake):
+    if not tables.exists(run.spark, schemas.SEGMENT_CENTROIDS, run.lake):
         return []
-    stored = tables.read(run.spark, S.SEGMENT_CENTROIDS, run.lake).where(
+    stored = tables.read(run.spark, schemas.SEGMENT_CENTROIDS, run.lake).where(
         F.col(C.AS_OF) < F.lit(run.as_of)
     )
     latest = stored.agg(F.max(C.AS_OF)).first()[0]
     if latest is None:
         return []
-    rows = stored.where(F.col(C.AS_OF) == F.lit(latest)).orderBy(S.CLUSTER_ID).collect()
+    rows = stored.where(F.col(C.AS_OF) == F.lit(latest)).orderBy(schemas.CLUSTER_ID).collect()
     log.info("segment: naming clusters after the %d of as_of %s", len(rows), latest)
-    return [clusters.PreviousCluster(r[S.NAME], tuple(r[S.FEATURES]), tuple(r[S.CENTROID]))
+    return [clusters.PreviousCluster(r[schemas.NAME], tuple(r[schemas.FEATURES]),
+                                     tuple(r[schemas.CENTROID]))
             for r in rows]  # fmt: skip
 
 
 def _create_tables(run: JobRun) -> None:
     for table, schema, comment, parts in (
-        (S.CUSTOMER_SEGMENTS, S.CUSTOMER_SEGMENTS_SCHEMA, S.CUSTOMER_SEGMENTS_COMMENT, [C.AS_OF]),
-        (S.SEGMENT_SUMMARY, S.SEGMENT_SUMMARY_SCHEMA, S.SEGMENT_SUMMARY_COMMENT, []),
-        (S.SEGMENT_CENTROIDS, S.SEGMENT_CENTROIDS_SCHEMA, S.SEGMENT_CENTROIDS_COMMENT, []),
-        (S.SEGMENT_HISTORY, S.SEGMENT_HISTORY_SCHEMA, S.SEGMENT_HISTORY_COMMENT, []),
+        (
+            schemas.CUSTOMER_SEGMENTS,
+            schemas.CUSTOMER_SEGMENTS_SCHEMA,
+            schemas.CUSTOMER_SEGMENTS_COMMENT,
+            [C.AS_OF],
+        ),
+        (
+            schemas.SEGMENT_SUMMARY,
+            schemas.SEGMENT_SUMMARY_SCHEMA,
+            schemas.SEGMENT_SUMMARY_COMMENT,
+            [],
+        ),
+        (
+            schemas.SEGMENT_CENTROIDS,
+            schemas.SEGMENT_CENTROIDS_SCHEMA,
+            schemas.SEGMENT_CENTROIDS_COMMENT,
+            [],
+        ),
+        (
+            schemas.SEGMENT_HISTORY,
+            schemas.SEGMENT_HISTORY_SCHEMA,
+            schemas.SEGMENT_HISTORY_COMMENT,
+            [],
+        ),
     ):
         tables.create_if_missing(
             run.spark, table, run.lake, schema, partition_by=parts, comment=comment
@@ -94,8 +114,8 @@ def _create_tables(run: JobRun) -> None:
 def write_history(run: JobRun, segments: DataFrame) -> tuple[str, int | None, str]:
     """Apply this as_of to gold.segment_history: (status, rows written, message)."""
     spark, lake = run.spark, run.lake
-    stored = tables.read(spark, S.SEGMENT_HISTORY, lake)
-    latest = stored.agg(F.max(S.ENTERED_AS_OF)).first()[0]
+    stored = tables.read(spark, schemas.SEGMENT_HISTORY, lake)
+    latest = stored.agg(F.max(schemas.ENTERED_AS_OF)).first()[0]
     if latest is not None and latest > run.as_of:
         msg = f"history is at {latest}, after as_of {run.as_of}: not rewritten (forward only)"
         log.warning("segment: %s", msg)
@@ -103,7 +123,7 @@ def write_history(run: JobRun, segments: DataFrame) -> tuple[str, int | None, st
     # Materialise before overwriting the table it is computed from.
     updated = history.updated_history(stored, history.memberships(segments), run.as_of)
     updated = updated.localCheckpoint(eager=True)
-    written = tables.overwrite(updated, S.SEGMENT_HISTORY, lake)
+    written = tables.overwrite(updated, schemas.SEGMENT_HISTORY, lake)
     return OK, written, f"as_of {run.as_of}: {written} history rows"
 
 
@@ -131,7 +151,10 @@ def segment_all(run: JobRun) -> None:
             run.record(
                 [
                     step.entry(
-                        S.CUSTOMER_SEGMENTS.qualified, SKIPPED, rows_in=rows_in, message=str(exc)
+                        schemas.CUSTOMER_SEGMENTS.qualified,
+                        SKIPPED,
+                        rows_in=rows_in,
+                        message=str(exc),
                     )
                 ]
             )
@@ -153,18 +176,18 @@ def segment_all(run: JobRun) -> None:
         _create_tables(run)
         where = f"{C.AS_OF} = '{run.as_of}'"
         written = tables.overwrite(
-            segments.select(*SEGMENT_COLUMNS), S.CUSTOMER_SEGMENTS, lake, replace_where=where
+            segments.select(*SEGMENT_COLUMNS), schemas.CUSTOMER_SEGMENTS, lake, replace_where=where
         )
         summary = history.segment_summary(segments, run.as_of)
-        summary_rows = tables.overwrite(summary, S.SEGMENT_SUMMARY, lake, replace_where=where)
+        summary_rows = tables.overwrite(summary, schemas.SEGMENT_SUMMARY, lake, replace_where=where)
         centroids = spark.createDataFrame(
             [
                 (run.as_of, *row)
                 for row in clusters.centroid_rows(profiles, names, clusters.FEATURES)
             ],
-            S.SEGMENT_CENTROIDS_SCHEMA,
+            schemas.SEGMENT_CENTROIDS_SCHEMA,
         )
-        tables.overwrite(centroids, S.SEGMENT_CENTROIDS, lake, replace_where=where)
+        tables.overwrite(centroids, schemas.SEGMENT_CENTROIDS, lake, replace_where=where)
         h_status, h_rows, h_msg = write_history(run, segments)
     finally:
         for df in (segments, clustered, features):
@@ -172,9 +195,9 @@ def segment_all(run: JobRun) -> None:
                 df.unpersist()
     sizes = ", ".join(f"{i}={n}" for i, n in sorted(names.items()))
     run.record([
-        step.entry(S.CUSTOMER_SEGMENTS.qualified, OK, rows_in=rows_in, rows_written=written,
+        step.entry(schemas.CUSTOMER_SEGMENTS.qualified, OK, rows_in=rows_in, rows_written=written,
                    message=f"as_of {run.as_of}: {written} customers, k={fit.k}, clusters {sizes}"),
-        step.entry(S.SEGMENT_SUMMARY.qualified, OK, rows_written=summary_rows,
+        step.entry(schemas.SEGMENT_SUMMARY.qualified, OK, rows_written=summary_rows,
                    message=f"as_of {run.as_of}"),
-        step.entry(S.SEGMENT_HISTORY.qualified, h_status, rows_written=h_rows, message=h_msg),
+        step.entry(schemas.SEGMENT_HISTORY.qualified, h_status, rows_written=h_rows, message=h_msg),
     ])  # fmt: skip

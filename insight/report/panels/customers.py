@@ -5,8 +5,7 @@ from __future__ import annotations
 from insight.clv.schemas import CLV_12M, CUSTOMER_CLV, P_ALIVE
 from insight.features import columns as FC
 from insight.features.schemas import CUSTOMER_FEATURES
-from insight.report import charts, summaries
-from insight.report import page as P
+from insight.report import charts, page, summaries
 from insight.report.context import Context, NoData
 from insight.report.page import Panel
 from insight.segment.schemas import CUSTOMER_SEGMENTS, SEGMENT_SUMMARY
@@ -39,11 +38,12 @@ def segments(ctx: Context) -> Panel:
     if summary is not None:
         clusters = summaries.cluster_sizes(summary, ctx.as_of)
         if len(clusters):
-            tables_.append(P.table(clusters, {
-                "segment": ("behavioural cluster", P.text), "customers": ("customers", P.integer),
-                "share": ("share", P.pct), "mean_recency_days": ("mean recency (days)", P.money),
-                "mean_frequency": ("mean orders", P.decimal),
-                "mean_monetary": ("mean net spend", P.money),
+            tables_.append(page.table(clusters, {
+                "segment": ("behavioural cluster", page.text),
+                "customers": ("customers", page.integer), "share": ("share", page.pct),
+                "mean_recency_days": ("mean recency (days)", page.money),
+                "mean_frequency": ("mean orders", page.decimal),
+                "mean_monetary": ("mean net spend", page.money),
             }))  # fmt: skip
     ctx.kpis.append(("customers segmented", f"{int(seg['customers'].sum()):,}"))
     if clv is not None:

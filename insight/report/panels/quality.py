@@ -10,10 +10,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
-from insight.report import charts
-from insight.report import page as P
+from insight import landing, tables
+from insight.report import charts, page
 from insight.report.context import Context
 from insight.report.page import Panel
 from insight.report.summaries import at, require_columns
@@ -26,11 +24,11 @@ ENTITY = "entity"
 def quality(ctx: Context) -> Panel:
     key, title = "quality", "Data quality per run"
     dq = ctx.table(tables.DQ_RESULTS)
-    quarantined = {e: df for e in L.ENTITIES
+    quarantined = {e: df for e in landing.ENTITIES
                    if (df := ctx.table(tables.quarantine(e))) is not None}  # fmt: skip
     ledger = ctx.table(tables.RUN_LEDGER)
     if dq is None and not quarantined:  # the ledger alone says nothing about quality
-        return P.no_data(key, title, [tables.DQ_RESULTS.qualified, "quarantine.*",
+        return page.no_data(key, title, [tables.DQ_RESULTS.qualified, "quarantine.*",
                                       tables.RUN_LEDGER.qualified], "clean", lake=ctx.lake,
                          as_of=ctx.as_of)  # fmt: skip
     figures, tables_, notes = [], [], []
@@ -53,20 +51,22 @@ def quality(ctx: Context) -> Panel:
         notes.append("No quarantine.* table yet: run `insight run clean`.")
     if dq is not None:
         runs = dq_runs(dq, ctx.as_of)
-        tables_.append(P.table(runs, {
-            "run_id": ("run", P.text), "table_name": ("table", P.text),
-            "expectations": ("expectations", P.integer), "failed": ("failed", P.integer),
-            "unexpected": ("unexpected rows", P.integer), "quarantined": ("quarantined", P.integer),
+        tables_.append(page.table(runs, {
+            "run_id": ("run", page.text), "table_name": ("table", page.text),
+            "expectations": ("expectations", page.integer), "failed": ("failed", page.integer),
+            "unexpected": ("unexpected rows", page.integer),
+            "quarantined": ("quarantined", page.integer),
         }))  # fmt: skip
     else:
         notes.append(f"{tables.DQ_RESULTS} not built yet: run `insight run clean`.")
     if ledger is not None:
         jobs = ledger_runs(ledger, ctx.as_of)
         if len(jobs):
-            tables_.append(P.table(jobs, {
-                "job": ("job", P.text), "run_id": ("run", P.text), "status": ("status", P.text),
-                "rows_in": ("rows in", P.integer), "rows_written": ("rows written", P.integer),
-                "rows_quarantined": ("quarantined", P.integer),
+            tables_.append(page.table(jobs, {
+                "job": ("job", page.text), "run_id": ("run", page.text),
+                "status": ("status", page.text), "rows_in": ("rows in", page.integer),
+                "rows_written": ("rows written", page.integer),
+                "rows_quarantined": ("quarantined", page.integer),
                 "seconds": ("seconds", lambda v: f"{float(v):.1f}"),
             }))  # fmt: skip
     return Panel(

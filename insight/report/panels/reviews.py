@@ -7,8 +7,7 @@ import pandas as pd
 
 from insight import columns as C
 from insight.nlp.schemas import KEYPHRASE_WEEKLY, PRODUCT_SENTIMENT_DAILY, SENTIMENT_ALERTS
-from insight.report import charts, summaries
-from insight.report import page as P
+from insight.report import charts, page, summaries
 from insight.report.context import Context, NoData
 from insight.report.page import Panel
 
@@ -30,12 +29,12 @@ def sentiment(ctx: Context) -> Panel:
         fired = summaries.alerts(alerts_df, ctx.as_of)
         if len(fired):
             notes.append(f"Alert rule: {fired['rule'].iloc[0]}.")
-            tables_.append(P.table(fired, {
-                C.LEVEL: ("level", P.text), C.ENTITY_ID: ("product / brand", P.text),
-                "recent_reviews": ("recent reviews", P.integer),
-                "recent_negative_share": ("recent negative share", P.pct),
-                "baseline_reviews": ("baseline reviews", P.integer),
-                "baseline_negative_share": ("baseline negative share", P.pct),
+            tables_.append(page.table(fired, {
+                C.LEVEL: ("level", page.text), C.ENTITY_ID: ("product / brand", page.text),
+                "recent_reviews": ("recent reviews", page.integer),
+                "recent_negative_share": ("recent negative share", page.pct),
+                "baseline_reviews": ("baseline reviews", page.integer),
+                "baseline_negative_share": ("baseline negative share", page.pct),
             }))  # fmt: skip
         else:
             notes.append(f"No sentiment alert fired for {ctx.as_of}.")

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.config import Config
 from insight.features.schemas import CUSTOMER_FEATURES
 from insight.propensity.dataset import PURCHASE_TARGET, TARGETS
 from insight.propensity.schemas import CUSTOMER_SCORES
 from insight.recommend.schemas import RECOMMENDATIONS
-from insight.report import charts, summaries
-from insight.report import page as P
+from insight.report import charts, page, summaries
 from insight.report.context import Context, NoData, mlflow_client
 from insight.report.page import Panel
 
@@ -81,7 +79,7 @@ def recommendations(ctx: Context) -> Panel:
                         zip(cov["source"], cov["share"], strict=True)],
                         cov["customers"].tolist(), xlabel="customers", colors=colors)  # fmt: skip
     notes = []
-    products = ctx.table(tables.silver(L.PRODUCTS))
+    products = ctx.table(tables.silver(landing.PRODUCTS))
     if products is not None:
         recommended, available = summaries.catalog_coverage(recs, products, ctx.as_of)
         notes.append(f"Catalog coverage: {recommended:,} of {available:,} available products "
@@ -125,10 +123,10 @@ def model_versions(ctx: Context) -> Panel:
         .groupby(keys, as_index=False)["metrics"].agg(" · ".join)
         .sort_values(["model", "version"], ascending=[True, False])
     )  # fmt: skip
-    table = P.table(listed, {"model": ("model", P.text), "version": ("version", P.integer),
+    table = page.table(listed, {"model": ("model", page.text), "version": ("version", page.integer),
                              "created": ("registered (UTC)", lambda v: f"{v:%Y-%m-%d %H:%M}"),
                              "champion": ("champion", lambda v: "yes" if v else ""),
-                             "metrics": ("validation metrics", P.text)})  # fmt: skip
+                             "metrics": ("validation metrics", page.text)})  # fmt: skip
     return Panel(
         key=key, title=title, sources=(store,), charts=((chart, "Star: the champion version "
         "(serving). Validation metrics logged at training; popularity_* is the baseline."),),
