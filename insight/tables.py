@@ -310,11 +310,14 @@ def _last_commit_rows(target: DeltaTable) -> int:
     return int(last["operationMetrics"].get("numOutputRows", 0))
 
 
-def lake_tables(spark: SparkSession, lake: str) -> list[Table]:
-    """Every Delta table of the lake (a folder with a `_delta_log`), layer by layer, local
-    or on any file system Hadoop reaches (s3a://, abfss://, hdfs://, dbfs:/)."""
+def lake_tables(
+    spark: SparkSession | None, lake: str, layers: Sequence[str] = LAYERS
+) -> list[Table]:
+    """Every Delta table of the lake (a folder with a `_delta_log`) in these layers, layer by
+    layer and by name, local or on any file system Hadoop reaches (s3a://, abfss://,
+    hdfs://, dbfs:/). A local lake needs no session (`spark=None`)."""
     found = []
-    for layer in LAYERS:
+    for layer in layers:
         folder = storage.join(lake, layer)
         found += [
             Table(layer, name)

@@ -28,7 +28,8 @@ DELTA_PACKAGE_PREFIX = "io.delta:"
 
 
 def delta_tables(lake: str, layers: Sequence[str] = DEFAULT_LAYERS) -> list[Table]:
-    """Every Delta table at <lake>/<layer>/<name> for these layers, in name order.
+    """Every Delta table at <lake>/<layer>/<name> for these layers, in name order (read
+    before any session starts: the registering one must be the catalog's only user).
 
     Raises:
         InsightError: the lake folder does not exist or a layer is unknown.
@@ -41,16 +42,7 @@ def delta_tables(lake: str, layers: Sequence[str] = DEFAULT_LAYERS) -> list[Tabl
         raise InsightError(
             f"unknown layer(s) {', '.join(unknown)}; layers are {', '.join(tables.LAYERS)}"
         )
-    found = []
-    for layer in layers:
-        folder = root / layer
-        if folder.is_dir():
-            found += [
-                Table(layer, child.name)
-                for child in sorted(folder.iterdir())
-                if (child / "_delta_log").is_dir()
-            ]
-    return found
+    return tables.lake_tables(None, lake, layers)
 
 
 def register_tables(spark: SparkSession, lake: str, found: Sequence[Table]) -> None:

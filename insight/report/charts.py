@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -103,6 +103,24 @@ def _label(ax: Axes, bar: Artist, text: str, size: int) -> None:
     ax.annotate(text, end, xytext=(3, 0), textcoords="offset points", va="center", fontsize=size)
 
 
+def _label_bars(ax: Axes, marks: _Marks, bars: Iterable[Artist], values: Sequence[float],
+               fmt: Callable[[float], str], size: int) -> None:  # fmt: skip
+    """Each bar tagged (its tooltip) and labelled with its value at its end."""
+    for bar, value in zip(bars, values, strict=True):
+        marks.tag(bar)
+        _label(ax, bar, fmt(value), size)
+
+
+def _hbar_frame(ax: Axes, y: np.ndarray, labels: Sequence[str], xlabel: str) -> None:
+    """The axes of horizontal bars: first label on top, no grid across the bars, room on
+    the right for the values written there."""
+    ax.set_yticks(y, labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="y", visible=False)
+    ax.margins(x=0.15)
+
+
 def hbar(chart_id: str, labels: Sequence[str], values: Sequence[float], *, xlabel: str,
          fmt: Callable[[float], str] = lambda v: f"{v:,.0f}", color: str = NEUTRAL,
          colors: Sequence[str] | None = None) -> Chart:  # fmt: skip
@@ -112,14 +130,8 @@ def hbar(chart_id: str, labels: Sequence[str], values: Sequence[float], *, xlabe
         ax = fig.subplots()
         y = np.arange(len(labels))
         bars = ax.barh(y, values, color=colors or color, height=0.65)
-        for bar, value in zip(bars, values, strict=True):
-            marks.tag(bar)
-            _label(ax, bar, fmt(value), 8)
-        ax.set_yticks(y, labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel)
-        ax.grid(axis="y", visible=False)
-        ax.margins(x=0.15)
+        _label_bars(ax, marks, bars, values, fmt, 8)
+        _hbar_frame(ax, y, labels, xlabel)
 
     height = max(2.0, 0.3 * len(labels) + 1.0)
     return _render(chart_id, (WIDE[0], height), draw, xlabel)
@@ -136,15 +148,9 @@ def grouped_hbar(chart_id: str, labels: Sequence[str], series: Mapping[str, Sequ
         for i, (name, values) in enumerate(series.items()):
             bars = ax.barh(y - 0.4 + h * (i + 0.5), values, height=h * 0.95, label=name,
                            color=PALETTE[i % len(PALETTE)])  # fmt: skip
-            for bar, value in zip(bars, values, strict=True):
-                marks.tag(bar)
-                _label(ax, bar, money(value), 7)
-        ax.set_yticks(y, labels)
-        ax.invert_yaxis()
-        ax.set_xlabel(xlabel)
+            _label_bars(ax, marks, bars, values, money, 7)
+        _hbar_frame(ax, y, labels, xlabel)
         ax.xaxis.set_major_formatter(lambda v, _: money(v))
-        ax.grid(axis="y", visible=False)
-        ax.margins(x=0.15)
         ax.legend(loc="lower right")
 
     height = max(2.4, 0.45 * len(labels) + 1.0)
