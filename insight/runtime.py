@@ -31,9 +31,6 @@ from insight.spark import build_spark
 
 log = logging.getLogger("insight")
 
-# What add_common_args parses: config and logging, not the job's own flags.
-COMMON_DESTS = frozenset({"env", "lake", "as_of", "conf", "log_format"})
-
 
 def utc_now() -> datetime:
     """Naive UTC, as Spark timestamps are stored in a UTC session."""
@@ -197,12 +194,9 @@ def job_flags(flags: type | None, args: argparse.Namespace) -> Any:
 
         job_flags(Flags, parser.parse_args(["--score-only"]))  # Flags(score_only=True)
     """
-    if flags is not None:
-        return flags(**{f.name: getattr(args, f.name) for f in dataclasses.fields(flags)})
-    # A job that adds flags but declares no dataclass for them (insight/nlp/job.py until it
-    # does) still gets them as a dict of their dests.
-    own = {k: v for k, v in vars(args).items() if k not in COMMON_DESTS}
-    return own or None
+    if flags is None:
+        return None
+    return flags(**{f.name: getattr(args, f.name) for f in dataclasses.fields(flags)})
 
 
 def execute(run: JobRun, body: Callable[[JobRun], None]) -> int:

@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from insight.nlp.run import nlp_all
 from insight.runtime import run_job
+
+
+@dataclass(frozen=True)
+class Flags:
+    retrain: bool = False  # --retrain
 
 
 def add_args(parser: argparse.ArgumentParser) -> None:
@@ -26,4 +32,4 @@ def add_args(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return run_job("nlp", nlp_all, argv, __doc__, add_args)
+    return run_job("nlp", nlp_all, argv, __doc__, add_args, Flags)

@@ -145,13 +145,13 @@ def serve_model(
     gated against the champion's setting measured on the same split."""
     cfg = run.cfg
     champion = registry.champion(cfg, cfg.nlp.model_name)
-    why = "--retrain given" if run.flags.get("retrain") else "no registered model yet"
+    why = "--retrain given" if run.flags.retrain else "no registered model yet"
     comparable = None  # the champion's setting, if it can be measured on the new split
     if champion is not None:
         wanted = review_model.encoder_of(cfg, champion)
         current = embeddings.version(cfg.nlp) if wanted else None
         if wanted == current:
-            if not run.flags.get("retrain"):
+            if not run.flags.retrain:
                 log.info("nlp: serving %s (registered champion)", champion.label)
                 return champion, review_model.load(champion), False, 0
             comparable = review_model.champion_setting(cfg, champion)
