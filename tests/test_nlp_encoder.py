@@ -11,8 +11,7 @@ import pytest
 
 from insight.config import ENCODER_PRECISIONS, load_config
 from insight.errors import InsightError
-from insight.nlp import encoder as E
-from insight.nlp import transformer as T
+from insight.nlp import encoder, transformer
 
 REVIEWS = [
     # positive
@@ -105,7 +104,7 @@ MEAN_COSINE = 0.975
 @pytest.fixture(scope="module")
 def export_root() -> str:
     root = Path(load_config("local", lake="/tmp/unused").nlp.minilm_dir).expanduser()
-    if not (root / T.MARKER).is_file():
+    if not (root / transformer.MARKER).is_file():
         pytest.skip(f"no MiniLM export at {root}: run `python -m insight.nlp.transformer {root}`")
     return str(root)
 
@@ -115,8 +114,10 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 def test_int8_vectors_stay_close_to_float32(export_root):
-    int8 = _unit(E.Encoder(T.encoder_dir(export_root, "int8"), 128, 1)(REVIEWS))
-    float32 = _unit(E.Encoder(T.encoder_dir(export_root, "float32"), 128, 1)(REVIEWS))
+    int8 = _unit(encoder.Encoder(transformer.encoder_dir(export_root, "int8"), 128, 1)(REVIEWS))
+    float32 = _unit(
+        encoder.Encoder(transformer.encoder_dir(export_root, "float32"), 128, 1)(REVIEWS)
+    )
     cosines = (float32 * int8).sum(axis=1)
     worst = int(cosines.argmin())
     assert cosines.min() >= MIN_COSINE, (cosines.min(), REVIEWS[worst])
@@ -131,70 +132,82 @@ def test_vectors_are_the_models_mean_over_word_pieces(export_root):
     # [CLS] love it [SEP], every piece averaged. Padding in a batch changes nothing.
     import onnxruntime as ort
 
-    path = T.encoder_dir(export_root, "float32")
+    path = transformer.encoder_dir(export_root, "float32")
     session = ort.InferenceSession(f"{path}/model.onnx", providers=["CPUExecutionProvider"])
     vocab = (Path(path) / "assets/vocab.txt").read_text(encoding="utf-8").splitlines()
     ids = np.array([[vocab.index(w) for w in ("[CLS]", "love", "it", "[SEP]")]])
     feed = {"input_ids": ids, "attention_mask": np.ones_like(ids),
             "token_type_ids": np.zeros_like(ids)}  # fmt: skip
     expected = session.run(None, feed)[0][0].mean(axis=0)
-    alone = E.Encoder(path, 128, 1)(["Love it"])[0]
-    batched = E.Encoder(path, 128, 8)(["Love it", REVIEWS[-1]])[0]
+    alone = encoder.Encoder(path, 128, 1)(["Love it"])[0]
+    batched = encoder.Encoder(path, 128, 8)(["Love it", REVIEWS[-1]])[0]
     np.testing.assert_allclose(alone, expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(batched, expected, rtol=1e-3, atol=1e-4)
 
 
 def test_spark_vectors_equal_the_encoders(spark, export_root):
     # The pandas UDF the nlp job uses gives each review the vector the encoder gives it.
-    path = T.encoder_dir(export_root, "int8")
+    path = transformer.encoder_dir(export_root, "int8")
     df = spark.createDataFrame(list(enumerate(REVIEWS)), "id int, text string").repartition(2)
-    rows = df.select("id", E.vectors(df["text"], path, 128, 1).alias("v")).collect()
+    rows = df.select("id", encoder.vectors(df["text"], path, 128, 1).alias("v")).collect()
     got = np.array([r["v"] for r in sorted(rows, key=lambda r: r["id"])])
-    np.testing.assert_allclose(got, E.Encoder(path, 128, 1)(REVIEWS), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got, encoder.Encoder(path, 128, 1)(REVIEWS), rtol=1e-5, atol=1e-6)
 
 
-def _marker(root: Path, export_format: int = T.EXPORT_FORMAT, source_version: str = "0.1.0") -> str:
+def _marker(
+    root: Path, export_format: int = transformer.EXPORT_FORMAT, source_version: str = "0.1.0"
+) -> str:
     root.mkdir(parents=True, exist_ok=True)
-    marker = {"format": export_format, "source": T.SOURCE_PACKAGE, "source_version": source_version}
-    (root / T.MARKER).write_text(json.dumps(marker))
+    marker = {
+        "format": export_format,
+        "source": transformer.SOURCE_PACKAGE,
+        "source_version": source_version,
+    }
+    (root / transformer.MARKER).write_text(json.dumps(marker))
     return str(root)
 
 
 def test_encoder_version_names_everything_that_changes_vectors(tmp_path, monkeypatch):
     root = _marker(tmp_path / "minilm")
-    version = T.encoder_version(root, "int8", 128)
-    assert version == f"{T.SOURCE_PACKAGE}@0.1.0/export{T.EXPORT_FORMAT}/int8/t128"
-    assert T.encoder_version(root, "int8", 128) == version
+    version = transformer.encoder_version(root, "int8", 128)
+    assert (
+        version == f"{transformer.SOURCE_PACKAGE}@0.1.0/export{transformer.EXPORT_FORMAT}/int8/t128"
+    )
+    assert transformer.encoder_version(root, "int8", 128) == version
     others = {
-        T.encoder_version(root, "float32", 128),
-        T.encoder_version(root, "int8", 64),
-        T.encoder_version(_marker(tmp_path / "next", source_version="0.2.0"), "int8", 128),
+        transformer.encoder_version(root, "float32", 128),
+        transformer.encoder_version(root, "int8", 64),
+        transformer.encoder_version(
+            _marker(tmp_path / "next", source_version="0.2.0"), "int8", 128
+        ),
     }
     assert version not in others and len(others) == 3
 
     # A remote export cannot be read here: the installed package names the version.
-    monkeypatch.setattr(T.importlib.metadata, "version", lambda name: "0.2.0")
-    remote = T.encoder_version("dbfs:/models/minilm", "int8", 128)
-    assert remote == f"{T.SOURCE_PACKAGE}@0.2.0/export{T.EXPORT_FORMAT}/int8/t128"
+    monkeypatch.setattr(transformer.importlib.metadata, "version", lambda name: "0.2.0")
+    remote = transformer.encoder_version("dbfs:/models/minilm", "int8", 128)
+    assert (
+        remote == f"{transformer.SOURCE_PACKAGE}@0.2.0/export{transformer.EXPORT_FORMAT}/int8/t128"
+    )
 
 
 def test_encoder_version_refuses_what_it_cannot_name(tmp_path):
     with pytest.raises(InsightError, match=r"python -m insight\.nlp\.transformer"):
-        T.encoder_version(str(tmp_path / "absent"), "int8", 128)
+        transformer.encoder_version(str(tmp_path / "absent"), "int8", 128)
     # An export of an older format lacks the int8 variant: redo it, do not mislabel it.
-    old = _marker(tmp_path / "old", export_format=T.EXPORT_FORMAT - 1)
+    old = _marker(tmp_path / "old", export_format=transformer.EXPORT_FORMAT - 1)
     with pytest.raises(InsightError, match=r"python -m insight\.nlp\.transformer"):
-        T.encoder_version(old, "int8", 128)
+        transformer.encoder_version(old, "int8", 128)
     with pytest.raises(ValueError, match=r"2\.\.512"):
-        T.encoder_version(_marker(tmp_path / "ok"), "int8", 1000)
+        transformer.encoder_version(_marker(tmp_path / "ok"), "int8", 1000)
 
 
 def test_encoder_dir_per_precision():
-    assert T.encoder_dir("/m/minilm", "float32") == "/m/minilm"
-    assert T.encoder_dir("/m/minilm", "int8") == "/m/minilm/int8"
-    assert T.encoder_dir("dbfs:/m/minilm/", "int8") == "dbfs:/m/minilm/int8"
+    assert transformer.encoder_dir("/m/minilm", "float32") == "/m/minilm"
+    assert transformer.encoder_dir("/m/minilm", "int8") == "/m/minilm/int8"
+    assert transformer.encoder_dir("dbfs:/m/minilm/", "int8") == "dbfs:/m/minilm/int8"
     with pytest.raises(ValueError, match=r"int8, float32") as err:
-        T.encoder_dir("/m/minilm", "fp16")
+        transformer.encoder_dir("/m/minilm", "fp16")
     assert "'fp16'" in str(err.value)
     # The config accepts exactly the precisions there is a folder for.
-    assert set(ENCODER_PRECISIONS) == set(T.PRECISIONS)
+    assert set(ENCODER_PRECISIONS) == set(transformer.PRECISIONS)

@@ -18,10 +18,9 @@ from insight.clean import job as clean
 from insight.config import load_config
 from insight.ingest import job as ingest
 from insight.models import registry
-from insight.nlp import embeddings, text
+from insight.nlp import embeddings, schemas, text
 from insight.nlp import job as nlp
 from insight.nlp import model as review_model
-from insight.nlp import schemas as S
 from lakegen import generate_lake
 
 pytestmark = pytest.mark.integration
@@ -85,7 +84,7 @@ def cfg(lake: Lake):
 def nlp_ledger(spark, lake: Lake):
     return (
         read(spark, lake, tables.RUN_LEDGER)
-        .where(f"job = 'nlp' AND table_name = '{S.REVIEW_INSIGHTS.qualified}'")
+        .where(f"job = 'nlp' AND table_name = '{schemas.REVIEW_INSIGHTS.qualified}'")
         .orderBy("started_at")
         .collect()
     )
@@ -93,7 +92,7 @@ def nlp_ledger(spark, lake: Lake):
 
 def test_every_silver_review_has_exactly_one_insight(spark, lake):
     silver = read(spark, lake, tables.silver("reviews")).where(f"review_date <= '{AS_OF}'")
-    insights = read(spark, lake, S.REVIEW_INSIGHTS)
+    insights = read(spark, lake, schemas.REVIEW_INSIGHTS)
     assert silver.count() > 150
     assert insights.count() == insights.select(C.REVIEW_ID).distinct().count()
     assert silver.join(insights, C.REVIEW_ID, "left_anti").count() == 0
@@ -101,7 +100,7 @@ def test_every_silver_review_has_exactly_one_insight(spark, lake):
 
 
 def test_labels_probabilities_and_topics_are_in_range(spark, lake):
-    rows = read(spark, lake, S.REVIEW_INSIGHTS).collect()
+    rows = read(spark, lake, schemas.REVIEW_INSIGHTS).collect()
     assert {r[C.SENTIMENT] for r in rows} <= LABELS
     scored = [r for r in rows if r[C.SENTIMENT] != "unknown"]
     assert all(0.0 <= r[C.PROBABILITY] <= 1.0 for r in scored)
@@ -121,7 +120,9 @@ def test_labels_probabilities_and_topics_are_in_range(spark, lake):
 def test_unusable_text_is_kept_as_unknown_with_its_reason_and_counted(spark, lake):
     got = {
         r[C.REVIEW_ID]: r
-        for r in read(spark, lake, S.REVIEW_INSIGHTS).where("review_id LIKE 'RODD-%'").collect()
+        for r in read(spark, lake, schemas.REVIEW_INSIGHTS)
+        .where("review_id LIKE 'RODD-%'")
+        .collect()
     }
     assert set(got) == set(ODD_REVIEWS)
     for review_id, (_, status) in ODD_REVIEWS.items():
@@ -134,7 +135,7 @@ def test_unusable_text_is_kept_as_unknown_with_its_reason_and_counted(spark, lak
 
 def test_keyphrases_come_from_the_reviews_own_text(spark, lake):
     silver = read(spark, lake, tables.silver("reviews")).select(C.REVIEW_ID, C.TITLE, C.REVIEW_TEXT)
-    rows = read(spark, lake, S.REVIEW_INSIGHTS).join(silver, C.REVIEW_ID).collect()
+    rows = read(spark, lake, schemas.REVIEW_INSIGHTS).join(silver, C.REVIEW_ID).collect()
     with_phrases = [r for r in rows if r[C.KEYPHRASES]]
     assert len(with_phrases) > 0.9 * len([r for r in rows if r[C.SENTIMENT] != "unknown"])
     for r in with_phrases:
@@ -146,17 +147,17 @@ def test_keyphrases_come_from_the_reviews_own_text(spark, lake):
 
 
 def test_trend_tables_add_up_to_the_insights(spark, lake):
-    known = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
-    daily = read(spark, lake, S.PRODUCT_SENTIMENT_DAILY)
+    known = read(spark, lake, schemas.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    daily = read(spark, lake, schemas.PRODUCT_SENTIMENT_DAILY)
     assert daily.agg(F.sum("reviews")).first()[0] == known.count()
     negatives = known.where("sentiment = 'negative'").count()
     assert (
         round(daily.agg(F.sum(F.col("negative_share") * F.col("reviews"))).first()[0]) == negatives
     )
-    weekly = read(spark, lake, S.KEYPHRASE_WEEKLY)
+    weekly = read(spark, lake, schemas.KEYPHRASE_WEEKLY)
     assert weekly.where("level = 'brand'").count() > 0
     assert weekly.where("praise_rank IS NOT NULL").count() > 0
-    terms = read(spark, lake, S.TOPIC_TERMS)
+    terms = read(spark, lake, schemas.TOPIC_TERMS)
     assert terms.select(C.TOPIC_ID).distinct().count() == cfg(lake).nlp.topics
 
 
@@ -191,12 +192,12 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
     assert scored["f1"][C.SENTIMENT_SCORE] < scored["f2"][C.SENTIMENT_SCORE]
     assert scored["f2"][C.SENTIMENT] == "positive"
     # Same model, same stored vectors: the stored insights are reproduced exactly.
-    stored = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'").limit(20)
+    stored = read(spark, lake, schemas.REVIEW_INSIGHTS).where("sentiment != 'unknown'").limit(20)
     want = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID]) for r in stored.collect()}
     silver = read(spark, lake, tables.silver("reviews")).where(F.col(C.REVIEW_ID).isin(*want))
     again = text.with_nlp_text(silver, c.nlp)
     if review_model.uses_vectors(loaded):
-        vectors = read(spark, lake, S.REVIEW_EMBEDDINGS)
+        vectors = read(spark, lake, schemas.REVIEW_EMBEDDINGS)
         again = embeddings.with_stored(again, vectors, embeddings.version(c.nlp))
     got = {r[C.REVIEW_ID]: (r[C.SENTIMENT], r[C.TOPIC_ID])
            for r in review_model.score(loaded, again).collect()}  # fmt: skip
@@ -206,8 +207,8 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
 def test_each_scorable_review_is_embedded_once_and_stored_vectors_equal_fresh_ones(spark, lake):
     c = cfg(lake)
     version = embeddings.version(c.nlp)
-    stored = read(spark, lake, S.REVIEW_EMBEDDINGS).where(F.col("encoder_version") == version)
-    scorable = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    stored = read(spark, lake, schemas.REVIEW_EMBEDDINGS).where(F.col("encoder_version") == version)
+    scorable = read(spark, lake, schemas.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
     assert stored.count() == stored.select(C.REVIEW_ID).distinct().count() == scorable.count()
     assert stored.join(scorable, C.REVIEW_ID, "left_anti").count() == 0
     # Recomputed from the same text with the same encoder version: the same vectors (one
@@ -226,7 +227,7 @@ def test_each_scorable_review_is_embedded_once_and_stored_vectors_equal_fresh_on
 
 
 def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
-    path = S.REVIEW_INSIGHTS.path(lake.path)
+    path = schemas.REVIEW_INSIGHTS.path(lake.path)
     version = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").agg(F.max("version")).first()[0]
     assert nlp.main(lake.args()) == 0
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").agg(F.max("version")).first()[0] == version
@@ -243,13 +244,13 @@ def test_rerun_scores_only_new_or_resent_reviews(spark, lake):
     assert last["status"] == "ok" and last["rows_in"] == 2 and last["rows_written"] == 2
     # Only the two changed texts went through the encoder; the resent one replaced its row.
     assert "embedded 2, reused 0" in last["message"]
-    vectors = read(spark, lake, S.REVIEW_EMBEDDINGS).where(
+    vectors = read(spark, lake, schemas.REVIEW_EMBEDDINGS).where(
         F.col(C.REVIEW_ID).isin(template["review_id"], "RNEW-1")
     )
     assert vectors.count() == 2
     rows = {
         r[C.REVIEW_ID]: r
-        for r in read(spark, lake, S.REVIEW_INSIGHTS)
+        for r in read(spark, lake, schemas.REVIEW_INSIGHTS)
         .where(F.col(C.REVIEW_ID).isin(template["review_id"], "RNEW-1"))
         .collect()
     }
@@ -265,7 +266,7 @@ VECTOR_FAST = ("--conf", "nlp.candidates=[minilm_logreg]", "--conf", "nlp.reg_pa
 def test_retrain_reuses_every_stored_vector_and_a_worse_model_does_not_serve(spark, lake):
     c = cfg(lake)
     champion = registry.champion(c, c.nlp.model_name)
-    vectors = read(spark, lake, S.REVIEW_EMBEDDINGS)
+    vectors = read(spark, lake, schemas.REVIEW_EMBEDDINGS)
     before = vectors.count()
     # Regularised into uselessness: the champion's own setting, refitted on the same split,
     # selects better, so the new version is registered but the champion serves on.
@@ -273,7 +274,7 @@ def test_retrain_reuses_every_stored_vector_and_a_worse_model_does_not_serve(spa
     assert nlp.main(lake.args("--retrain", *useless)) == 0
     last = nlp_ledger(spark, lake)[-1]
     assert f"embedded 0, reused {last['rows_in'] - _unknown(last)}" in last["message"]
-    assert read(spark, lake, S.REVIEW_EMBEDDINGS).count() == before
+    assert read(spark, lake, schemas.REVIEW_EMBEDDINGS).count() == before
     assert registry.champion(c, c.nlp.model_name) == champion
     assert "trained this run" not in last["message"]
     client = registry.use_tracking(c)
@@ -293,7 +294,10 @@ def test_a_new_encoder_version_embeds_again_and_retrains(spark, lake):
     assert review_model.encoder_of(c, after) != review_model.encoder_of(c, before)
     versions = {
         r[0]: r[1]
-        for r in read(spark, lake, S.REVIEW_EMBEDDINGS).groupBy("encoder_version").count().collect()
+        for r in read(spark, lake, schemas.REVIEW_EMBEDDINGS)
+        .groupBy("encoder_version")
+        .count()
+        .collect()
     }
     assert len(versions) == 2 and len(set(versions.values())) == 1
     last = nlp_ledger(spark, lake)[-1]
@@ -314,7 +318,7 @@ def test_retrain_registers_a_new_champion_and_rescores_everything(spark, lake):
     assert nlp.main(lake.args("--retrain", "--conf", "nlp.candidates=[vivekn]")) == 0
     after = registry.champion(c, c.nlp.model_name)
     assert int(after.version) == int(before.version) + 1
-    insights = read(spark, lake, S.REVIEW_INSIGHTS)
+    insights = read(spark, lake, schemas.REVIEW_INSIGHTS)
     assert insights.where(F.col(C.MODEL_VERSION) != after.label).count() == 0
     assert nlp_ledger(spark, lake)[-1]["rows_in"] == insights.count()
 
@@ -330,7 +334,7 @@ def test_a_lake_too_young_to_train_on_is_skipped_and_says_why(spark, tmp_path):
     assert nlp.main(young.args()) == 0
     entry = nlp_ledger(spark, young)[-1]
     assert entry["status"] == "skipped" and "rated reviews" in entry["message"]
-    assert not tables.exists(spark, S.REVIEW_INSIGHTS, young.path)
+    assert not tables.exists(spark, schemas.REVIEW_INSIGHTS, young.path)
 
 
 def test_features_pick_up_each_customers_review_sentiment(spark, lake):
@@ -338,7 +342,7 @@ def test_features_pick_up_each_customers_review_sentiment(spark, lake):
     from insight.features.schemas import CUSTOMER_FEATURES
 
     assert features.main(lake.args()) == 0
-    known = read(spark, lake, S.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
+    known = read(spark, lake, schemas.REVIEW_INSIGHTS).where("sentiment != 'unknown'")
     want = {
         r[C.CUSTOMER_KEY]: (r["n"], r["neg"])
         for r in known.groupBy(C.CUSTOMER_KEY)

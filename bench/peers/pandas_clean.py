@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from insight import landing as L
+from insight import landing
 from insight.clean.entities import CLEAN_ORDER, SPECS
 from insight.clean.parse import TYPE_PATTERNS
 from insight.quality.rules import ROW, load_suite, resolve, suite_rules
@@ -44,8 +44,8 @@ def _text(v: object) -> str | None:
 
 def _read_lines(folder: Path, entity: str) -> pd.DataFrame:
     rows = []
-    header = L.CSV_HEADER.get(entity)
-    for f in sorted(folder.glob(f"*{L.FILE_SUFFIX[entity]}")):
+    header = landing.CSV_HEADER.get(entity)
+    for f in sorted(folder.glob(f"*{landing.FILE_SUFFIX[entity]}")):
         for line in f.read_bytes().decode("utf-8", errors="replace").splitlines():
             if header is not None and line.strip() == header:
                 continue
@@ -54,10 +54,10 @@ def _read_lines(folder: Path, entity: str) -> pd.DataFrame:
 
 
 def _parse(lines: pd.DataFrame, entity: str) -> pd.DataFrame:
-    fields = L.FIELDS[entity]
+    fields = landing.FIELDS[entity]
     records, ok = [], []
     for raw in lines["_raw"]:
-        if entity in L.CSV_ENTITIES:
+        if entity in landing.CSV_ENTITIES:
             cells = next(csv.reader([raw]), [])
             good = len(cells) == len(fields)
             values = (cells + [None] * len(fields))[: len(fields)]

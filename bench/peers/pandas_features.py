@@ -18,8 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.features import columns as FC
 from insight.features.compute import (
     ADD_TO_CART,
@@ -259,9 +258,9 @@ def customer_features(
 def features_lake(lake: Path, out: Path, as_of: date) -> pd.DataFrame:
     """Read silver (and gold.review_insights if it exists), compute, write Parquet."""
     root = str(lake)
-    customers = read_delta(tables.silver(L.CUSTOMERS).path(root), CUSTOMER_COLUMNS)
-    events = read_delta(tables.silver(L.EVENTS).path(root), EVENT_COLUMNS)
-    products = read_delta(tables.silver(L.PRODUCTS).path(root), PRODUCT_COLUMNS)
+    customers = read_delta(tables.silver(landing.CUSTOMERS).path(root), CUSTOMER_COLUMNS)
+    events = read_delta(tables.silver(landing.EVENTS).path(root), EVENT_COLUMNS)
+    products = read_delta(tables.silver(landing.PRODUCTS).path(root), PRODUCT_COLUMNS)
     insights_path = Path(REVIEW_INSIGHTS.path(root))
     insights = (
         read_delta(str(insights_path), INSIGHT_COLUMNS)

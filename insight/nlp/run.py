@@ -17,12 +17,10 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
-from insight import landing as L
-from insight import tables
+from insight import landing, tables
 from insight.models import registry
-from insight.nlp import embeddings, topics, trends
+from insight.nlp import embeddings, schemas, topics, trends
 from insight.nlp import model as review_model
-from insight.nlp import schemas as S
 from insight.nlp.sentiment import LABEL, UNKNOWN, VECTOR_CANDIDATES, with_label
 from insight.nlp.text import SCORABLE, TEXT, TEXT_STATUS, scorable, with_nlp_text
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK, SKIPPED
@@ -33,11 +31,11 @@ log = logging.getLogger(__name__)
 
 def reviews_until(run: JobRun) -> DataFrame:
     """Silver reviews written on or before as_of, with their brand and NLP-ready text."""
-    silver = tables.silver(L.REVIEWS)
+    silver = tables.silver(landing.REVIEWS)
     reviews = tables.read_required(run.spark, silver, run.lake, "clean").where(
         F.col(C.REVIEW_DATE) <= F.lit(run.as_of)
     )
-    products = tables.silver(L.PRODUCTS)
+    products = tables.silver(landing.PRODUCTS)
     if tables.exists(run.spark, products, run.lake):
         catalog = tables.read(run.spark, products, run.lake)
         reviews = reviews.join(catalog.select(C.PRODUCT_ID, C.BRAND, C.CATEGORY_L1),
@@ -64,10 +62,10 @@ def stored_vectors(run: JobRun, reviews: DataFrame) -> tuple[DataFrame, int]:
     spark, lake, cfg = run.spark, run.lake, run.cfg.nlp
     version = embeddings.version(cfg)
     tables.create_if_missing(
-        spark, S.REVIEW_EMBEDDINGS, lake, S.REVIEW_EMBEDDINGS_SCHEMA,
+        spark, schemas.REVIEW_EMBEDDINGS, lake, schemas.REVIEW_EMBEDDINGS_SCHEMA,
         comment="Encoder vector and lexicon scores of every scorable review, per encoder version",
     )  # fmt: skip
-    stored = tables.read(spark, S.REVIEW_EMBEDDINGS, lake)
+    stored = tables.read(spark, schemas.REVIEW_EMBEDDINGS, lake)
     todo = embeddings.missing(
         reviews.select(C.REVIEW_ID, C.CUSTOMER_KEY, TEXT), stored, version
     ).cache()
@@ -80,13 +78,13 @@ def stored_vectors(run: JobRun, reviews: DataFrame) -> tuple[DataFrame, int]:
                 embeddings.EMBEDDED_AT: F.lit(run.started_at),
             })  # fmt: skip
             tables.merge_latest(
-                spark, rows.select(*[f.name for f in S.REVIEW_EMBEDDINGS_SCHEMA]),
-                S.REVIEW_EMBEDDINGS, lake, keys=[C.REVIEW_ID, embeddings.ENCODER_VERSION],
+                spark, rows.select(*[f.name for f in schemas.REVIEW_EMBEDDINGS_SCHEMA]),
+                schemas.REVIEW_EMBEDDINGS, lake, keys=[C.REVIEW_ID, embeddings.ENCODER_VERSION],
                 version_col=embeddings.EMBEDDED_AT, same_version_wins=True,
             )  # fmt: skip
     finally:
         todo.unpersist()
-    stored = tables.read(spark, S.REVIEW_EMBEDDINGS, lake)
+    stored = tables.read(spark, schemas.REVIEW_EMBEDDINGS, lake)
     return embeddings.with_stored(reviews, stored, version), computed
 
 
@@ -117,7 +115,9 @@ def insight_rows(
         unscorable_rows.withColumn(C.SENTIMENT, F.lit(UNKNOWN))
         .withColumn(C.PROBABILITY, F.lit(None).cast("double"))
         .withColumn(C.SENTIMENT_SCORE, F.lit(None).cast("double"))
-        .withColumn(C.KEYPHRASES, F.array().cast(S.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType))
+        .withColumn(
+            C.KEYPHRASES, F.array().cast(schemas.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType)
+        )
         .withColumn(C.TOPIC_ID, F.lit(None).cast("int"))
         .withColumn(C.TOPIC_WEIGHT, F.lit(None).cast("double"))
     )
@@ -126,11 +126,11 @@ def insight_rows(
         C.AS_OF: F.lit(run.as_of),
         C.SCORED_AT: F.lit(run.started_at),
     }
-    names = [f.name for f in S.REVIEW_INSIGHTS_SCHEMA]
+    names = [f.name for f in schemas.REVIEW_INSIGHTS_SCHEMA]
 
     def shape(df: DataFrame) -> DataFrame:
         return df.withColumns(extra).select(
-            *[F.col(f.name).cast(f.dataType).alias(f.name) for f in S.REVIEW_INSIGHTS_SCHEMA]
+            *[F.col(f.name).cast(f.dataType).alias(f.name) for f in schemas.REVIEW_INSIGHTS_SCHEMA]
         )
 
     return shape(scored).unionByName(shape(unscorable)).select(*names)
@@ -185,10 +185,10 @@ def serve_model(
     terms = topics.topic_terms(run.spark, trained.model).withColumn(
         C.MODEL_VERSION, F.lit(served.label)
     )
-    tables.create_if_missing(run.spark, S.TOPIC_TERMS, run.lake, S.TOPIC_TERMS_SCHEMA,
+    tables.create_if_missing(run.spark, schemas.TOPIC_TERMS, run.lake, schemas.TOPIC_TERMS_SCHEMA,
                              comment="Terms of each LDA topic, per model version")  # fmt: skip
     tables.overwrite(
-        terms.select(*[f.name for f in S.TOPIC_TERMS_SCHEMA]), S.TOPIC_TERMS, run.lake,
+        terms.select(*[f.name for f in schemas.TOPIC_TERMS_SCHEMA]), schemas.TOPIC_TERMS, run.lake,
         replace_where=f"{C.MODEL_VERSION} = '{served.label}'",
     )  # fmt: skip
     return served, trained.model, True, computed
@@ -205,13 +205,13 @@ def nlp_all(run: JobRun) -> None:
         # A young lake: nothing to learn from yet. Say so and let the DAG go on; the
         # reviews are scored by the first run that can train a model.
         log.warning("nlp skipped: %s (no review model registered yet)", exc)
-        run.record([step.entry(S.REVIEW_INSIGHTS.qualified, SKIPPED, message=str(exc))])
+        run.record([step.entry(schemas.REVIEW_INSIGHTS.qualified, SKIPPED, message=str(exc))])
         return
     tables.create_if_missing(
-        spark, S.REVIEW_INSIGHTS, lake, S.REVIEW_INSIGHTS_SCHEMA,
+        spark, schemas.REVIEW_INSIGHTS, lake, schemas.REVIEW_INSIGHTS_SCHEMA,
         comment="Sentiment, keyphrases and topic of every review (one row per review)",
     )  # fmt: skip
-    insights = tables.read(spark, S.REVIEW_INSIGHTS, lake)
+    insights = tables.read(spark, schemas.REVIEW_INSIGHTS, lake)
     todo = pending(reviews, insights, served.label).cache()
     try:
         statuses = {r[0]: r[1] for r in todo.groupBy(TEXT_STATUS).count().collect()}
@@ -227,7 +227,12 @@ def nlp_all(run: JobRun) -> None:
             rows = insight_rows(model, ready, todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE)),
                                 served.label, run)  # fmt: skip
             written = tables.merge_latest(
-                spark, rows, S.REVIEW_INSIGHTS, lake, keys=[C.REVIEW_ID], version_col=C.SCORED_AT
+                spark,
+                rows,
+                schemas.REVIEW_INSIGHTS,
+                lake,
+                keys=[C.REVIEW_ID],
+                version_col=C.SCORED_AT,
             ).written
     finally:
         todo.unpersist()
@@ -236,7 +241,7 @@ def nlp_all(run: JobRun) -> None:
     reused = max(to_score - embedded, 0) if review_model.uses_vectors(model) else 0
     entries = [
         step.entry(
-            S.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW,
+            schemas.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW,
             rows_in=n_todo, rows_written=written,
             message=f"model {served.label}{' (trained this run)' if trained else ''}; "
             f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}; "
@@ -252,18 +257,18 @@ def write_trends(run: JobRun) -> list:
     """Rebuild the trend tables from all insights (cheap next to scoring) and the alerts
     for this as_of."""
     spark, lake, cfg = run.spark, run.lake, run.cfg.nlp
-    insights = tables.read(spark, S.REVIEW_INSIGHTS, lake).where(
+    insights = tables.read(spark, schemas.REVIEW_INSIGHTS, lake).where(
         F.col(C.REVIEW_DATE) <= F.lit(run.as_of)
     )
     entries = []
     outputs = [
-        (S.PRODUCT_SENTIMENT_DAILY, S.PRODUCT_SENTIMENT_DAILY_SCHEMA,
+        (schemas.PRODUCT_SENTIMENT_DAILY, schemas.PRODUCT_SENTIMENT_DAILY_SCHEMA,
          trends.product_sentiment_daily(insights, cfg.top_keyphrases), None,
          "Review sentiment per product and day"),
-        (S.KEYPHRASE_WEEKLY, S.KEYPHRASE_WEEKLY_SCHEMA,
+        (schemas.KEYPHRASE_WEEKLY, schemas.KEYPHRASE_WEEKLY_SCHEMA,
          trends.keyphrase_weekly(insights, cfg.top_keyphrases), None,
          "Keyphrase mentions per product and brand per week, top praise and complaints ranked"),
-        (S.SENTIMENT_ALERTS, S.SENTIMENT_ALERTS_SCHEMA,
+        (schemas.SENTIMENT_ALERTS, schemas.SENTIMENT_ALERTS_SCHEMA,
          trends.sentiment_alerts(insights, run.as_of, cfg.alerts), f"{C.AS_OF} = '{run.as_of}'",
          "Products and brands whose negative-review share rose clearly; rule in each row"),
     ]  # fmt: skip
