@@ -46,7 +46,10 @@ def test_every_task_names_an_entry_point_and_a_body_that_exist():
 
 def test_select_only_from_and_bad_names():
     assert [t.name for t in dag.select(["profile", "ingest"])] == ["ingest", "profile"]
-    assert [t.name for t in dag.select(start="propensity")] == ["propensity", "profile", "report"]
+    # --from: the task and everything after it in DAG order (what depends on it included).
+    later = [t.name for t in dag.select(start="propensity")]
+    assert later[0] == "propensity" and {"profile", "report"} <= set(later)
+    assert later == [n for n in dag.NAMES if n in later] and "features" not in later
     assert [t.name for t in dag.select()] == list(dag.NAMES)
     with pytest.raises(ValueError, match="unknown task 'nope'; tasks are ingest, clean"):
         dag.select(["nope"])
