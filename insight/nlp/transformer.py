@@ -77,9 +77,13 @@ EXPORT_FORMAT = 2
 # per-tensor weights min 0.76 / mean 0.943; per_channel min 0.96 / mean 0.989 at the same
 # speed (1.66x float); reduce_range (7-bit) is worse (min 0.52, or 0.94 with per_channel).
 # Running onnxruntime's transformer optimizer first changes nothing here: it finds no
-# attention to fuse in this graph (no QAttention), and onnxruntime fuses the rest itself
-# at load time. Keeping the FFN output projections in float lifts the mean to 0.993 but
-# costs 15% of the speed. Every MatMul with a weight and the embedding Gather are quantised.
+# attention to fuse in this graph (bert_onnx scales scores with a Mul and builds the mask
+# bias before unsqueezing it, two patterns its fuser does not match), and onnxruntime fuses
+# the rest itself at load time. A variant made to fuse (6 QAttention after quantising) was
+# only 1.05x faster (a24db25, as a ratio on a loaded 2-core machine): int8 MatMuls are about
+# 68% of the kernel time and all fusion could remove about 15%. Keeping the FFN output
+# projections in float lifts the mean to 0.993 but costs 15% of the speed. Every MatMul
+# with a weight and the embedding Gather are quantised.
 # Activations are quantised per ONNX call, over the whole padded batch: with batch_size > 1
 # an int8 vector depends on the other texts of its batch (Spark, same reviews in another
 # order: cos min 0.962, mean 0.988); with batch_size 1 it is a function of its text alone,
