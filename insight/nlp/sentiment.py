@@ -203,15 +203,19 @@ def candidate_stages(
     if name in VECTOR_CANDIDATES:
         if reg_param is None or not counts:
             raise ValueError(f"{name} needs a regularisation strength (nlp.reg_params)")
-        lexicon = LEXICON if name == "minilm_lexicon_logreg" else ()
+        # The score head always reads the lexicon: without it the score's zero moves with
+        # the shop. Trained on Alexa, scored on clothing: 0.54-0.59 plain binary accuracy in
+        # bench rows where the selection picked the vector-only label head, 0.89 with the
+        # lexicon (c5ffb87). The label head chosen must not decide that.
         with_lexicon = [VECTOR, *LEXICON * LEXICON_COPIES]
+        label_features = with_lexicon if name == "minilm_lexicon_logreg" else [VECTOR]
+        assemble = [VectorAssembler(inputCols=label_features, outputCol=FEATURES)]
+        score_features = FEATURES  # the same columns: assembled once
+        if label_features != with_lexicon:
+            assemble.append(VectorAssembler(inputCols=with_lexicon, outputCol=SCORE_FEATURES))
+            score_features = SCORE_FEATURES
         return [
-            VectorAssembler(inputCols=[VECTOR, *lexicon * LEXICON_COPIES], outputCol=FEATURES),
-            # The score head always reads the lexicon: without it the score's zero moves
-            # with the shop. Trained on Alexa, scored on clothing: 0.54-0.59 plain binary
-            # accuracy in bench rows where the selection picked the vector-only label head,
-            # 0.89 with the lexicon (c5ffb87). The label head chosen must not decide that.
-            VectorAssembler(inputCols=with_lexicon, outputCol=SCORE_FEATURES),
+            *assemble,
             # The label head: the shop's own classes, at the chosen strength.
             LogisticRegression(
                 featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
@@ -222,7 +226,7 @@ def candidate_stages(
             ),
             # The score head: polarity that carries to other texts, at a fixed strong penalty.
             LogisticRegression(
-                featuresCol=SCORE_FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
+                featuresCol=score_features, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
                 family="multinomial", regParam=cfg.score_reg_param, elasticNetParam=0.0,
                 maxIter=100, tol=1e-5, probabilityCol=SCORE_PROBABILITY,
                 rawPredictionCol="score_raw", predictionCol="score_prediction",
