@@ -23,7 +23,8 @@ setup(
         "insight.expectations",
     ],
     package_dir={"insight.conf": "conf", "insight.expectations": "expectations"},
-    package_data={"insight.conf": ["*.yaml"], "insight.expectations": ["*.json"]},
+    # conf/imports/: the example import mappings (`insight import --mapping online_retail`).
+    package_data={"insight.conf": ["*.yaml", "imports/*.yaml"], "insight.expectations": ["*.json"]},
     install_requires=[
         "great-expectations>=1.3,<2",
         "pyyaml>=6",

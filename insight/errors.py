@@ -25,3 +25,8 @@ class ConflictError(InsightError):
     """Concurrent writers kept conflicting on one Delta table; this commit never happened."""
 
     exit_code = 3  # not bad input: running the job again is the fix
+
+
+class MappingError(InsightError):
+    """An import mapping (conf/imports/*.yaml) or the export it maps is not usable; the
+    message names the file, the key or the column."""

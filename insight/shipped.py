@@ -27,7 +27,13 @@ def shipped_dir(name: str) -> Path:
 def _extracted(name: str) -> Path:
     """A temporary copy of a folder inside a zipped package (once per process)."""
     target = Path(tempfile.mkdtemp(prefix=f"insight-{name}-"))
-    for item in (importlib.resources.files("insight") / name).iterdir():
-        if item.is_file():
-            (target / item.name).write_bytes(item.read_bytes())
+    todo = [((importlib.resources.files("insight") / name), target)]
+    while todo:  # with subfolders: conf/imports/ holds the example import mappings
+        folder, into = todo.pop()
+        for item in folder.iterdir():
+            if item.is_file():
+                (into / item.name).write_bytes(item.read_bytes())
+            elif item.is_dir() and item.name != "__pycache__":
+                (into / item.name).mkdir()
+                todo.append((item, into / item.name))
     return target

@@ -89,3 +89,27 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
 
 def read_text(spark: SparkSession, path: str) -> str:
     return read_bytes(spark, path).decode("utf-8")
+
+
+def rename(spark: SparkSession, src: str, dst: str) -> None:
+    """Move one file (same file system); the parent folder of `dst` is created."""
+    if is_local(src):
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        Path(src).rename(dst)
+        return
+    fs, hsrc = _hadoop(spark, src)
+    _, hdst = _hadoop(spark, dst)
+    fs.mkdirs(hdst.getParent())
+    if not fs.rename(hsrc, hdst):
+        raise OSError(f"could not move {src} to {dst}")
+
+
+def delete_tree(spark: SparkSession, path: str) -> None:
+    """Remove a folder and everything under it; nothing if it is absent."""
+    if is_local(path):
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    fs, hpath = _hadoop(spark, path)
+    fs.delete(hpath, True)

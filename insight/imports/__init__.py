@@ -1,0 +1,1 @@
+"""Import: map a plain transaction export onto the landing contract (`insight import`)."""
