@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from insight import __version__, dag, storage
 from insight.audit import command as audit_command
 from insight.erase import command as erase_command
+from insight.imports import job as import_command
 
 log = logging.getLogger("insight")
 
@@ -24,6 +25,7 @@ validated Delta tables (bronze -> silver, quarantine, ops ledger) and insight ta
 churn propensity, one customer_profile row per customer) and an HTML insight report.
 
   insight generate --lake DIR --customers 2000 --seed 7     write a realistic raw landing zone
+  insight import --mapping online_retail --source FILE --lake DIR   or land your own export
   insight run all --lake DIR --as-of 2025-12-31             run the whole DAG on it
   insight run clean --help                                  flags of one job
 
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the --packages / --exclude-packages flags for spark-submit, from the "
         "same config the jobs load (spark-submit starts the JVM before the job can add jars).",
     ).add_argument("--env", default="local", help="environment config (default: local)")
+    import_command.add_parser(sub)
     audit_command.add_parser(sub)
     erase_command.add_parser(sub)
     return parser
@@ -122,8 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _generate(args)
     if args.command == "submit-args":
         return _submit_args(args.env)
-    if args.command in ("audit", "erase"):
-        return {"audit": audit_command, "erase": erase_command}[args.command].main(args)
+    commands = {"import": import_command, "audit": audit_command, "erase": erase_command}
+    if args.command in commands:
+        return commands[args.command].main(args)
     entry = "jobs.all" if args.job == "all" else dag.task(args.job).module
     module = importlib.import_module(entry)
     return module.main(args.job_args)

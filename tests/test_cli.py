@@ -31,7 +31,9 @@ def test_help_explains_the_commands(capsys):
 HEAVY = ("sparknlp", "tensorflow", "mlflow", "matplotlib", "sklearn", "scipy", "horovod")
 
 
-@pytest.mark.parametrize("argv", [None, ["run", "ingest", "--help"], ["erase", "--help"]])
+@pytest.mark.parametrize(
+    "argv", [None, ["run", "ingest", "--help"], ["erase", "--help"], ["import", "--help"]]
+)
 def test_the_command_line_imports_no_heavy_package(argv):
     """In a fresh interpreter: importing the CLI, and a job's --help, load none of them."""
     code = (

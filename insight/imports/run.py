@@ -36,11 +36,17 @@ class ImportSummary:
     lines: int
     written: dict[str, int]  # entity -> records landed
     files: dict[str, list[str]]  # entity -> landing files
-    profile: dict[str, int]  # insight.imports.transform.PROFILE counts
+    profile: dict[str, int]  # insight.imports.transform.profile_counts
     unknown_country_names: list[str]
     skipped: int = 0  # every line becomes an event: clean, not the import, judges them
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+
+def check_source(path: str) -> None:
+    """A local export must exist (checked before Spark starts); a URI is Spark's to read."""
+    if storage.is_local(path) and not Path(path).exists():
+        raise MappingError(f"export not found: {path}")
 
 
 def read_export(spark: SparkSession, path: str, mapping: Mapping) -> DataFrame:
@@ -50,8 +56,7 @@ def read_export(spark: SparkSession, path: str, mapping: Mapping) -> DataFrame:
     Raises:
         MappingError: the path does not exist or cannot be read.
     """
-    if storage.is_local(path) and not Path(path).exists():
-        raise MappingError(f"export not found: {path}")
+    check_source(path)
     fmt = mapping.source.format
     options = ({"inferSchema": "false"} if fmt == "csv" else {}) | dict(mapping.source.options)
     try:
