@@ -55,6 +55,9 @@ setup(
             # The lexicon polarity features of the review model (insight.nlp.embeddings).
             "vaderSentiment==3.3.2",
             "safetensors>=0.4",
+            # Chinese word segmentation for the Chinese review model and keyphrases
+            # (insight.nlp.chinese); pure Python, ships its dictionary (no download).
+            "jieba==0.42.1",
         ],
         "dl": [
             "tensorflow-cpu==2.15.1",
