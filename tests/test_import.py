@@ -81,6 +81,8 @@ def test_a_sale_is_a_purchase_in_utc_in_pounds_on_the_web(mapped):
     assert (sale["quantity"], sale["price"], sale["currency"]) == ("6", "2.55", "GBP")
     assert (sale["channel"], sale["device"], sale["sent_at"]) == ("web", None, sale["ts"])
     assert _event(mapped, "556001")["ts"] == "2011-06-08T09:00:00Z"  # British summer time
+    assert (mapped["profile"]["first_ts"], mapped["profile"]["last_ts"]) == (
+        "2010-12-01T08:26:00Z", "2011-06-08T09:00:00Z")  # fmt: skip
 
 
 def test_a_cancellation_is_a_return_of_the_quantity_returned(mapped):

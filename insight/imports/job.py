@@ -86,7 +86,10 @@ def main(args: argparse.Namespace) -> int:
         w["products"], cfg.lake, summary.skipped, summary.seconds,
     )  # fmt: skip
     print(f"Imported {summary.source} with mapping {mapping.name!r} into {cfg.lake}/landing")
-    print(f"  {summary.lines:>12,} lines read, {summary.skipped:,} skipped")
+    print(
+        f"  {summary.lines:>12,} lines read ({summary.first_ts} to {summary.last_ts}), "
+        f"{summary.skipped:,} skipped"
+    )
     for entity, n in w.items():
         print(f"  {entity:<10} {n:>12,} records  ({', '.join(summary.files[entity])})")
     print("  what clean will see:")
@@ -110,5 +113,7 @@ def main(args: argparse.Namespace) -> int:
             summary.name, ", ".join(summary.unknown_country_names),
         )  # fmt: skip
         print(f"  unknown countries: {', '.join(summary.unknown_country_names)}")
-    print(f"Next: insight run all --lake {cfg.lake} --as-of YYYY-MM-DD (a day after the last line)")
+    # The clean rules accept times before the end of the as_of day: the last line's day.
+    as_of = (summary.last_ts or "YYYY-MM-DD")[:10]
+    print(f"Next: insight run all --lake {cfg.lake} --as-of {as_of}")
     return 0

@@ -38,6 +38,8 @@ class ImportSummary:
     files: dict[str, list[str]]  # entity -> landing files
     profile: dict[str, int]  # insight.imports.transform.profile_counts
     unknown_country_names: list[str]
+    first_ts: str | None  # the export's first and last time read, UTC
+    last_ts: str | None
     skipped: int = 0  # every line becomes an event: clean, not the import, judges them
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -109,9 +111,11 @@ def import_export(
         landing.EVENTS: n,
     }
     unknown = list(row.pop("unknown_country_names") or [])
+    first_ts, last_ts = row.pop("first_ts"), row.pop("last_ts")
     summary = ImportSummary(
         name=name, mapping=mapping.name, source=source, lines=n, written=written, files=files,
         profile={k: int(v or 0) for k, v in row.items()}, unknown_country_names=unknown,
+        first_ts=first_ts, last_ts=last_ts,
         seconds=round(time.monotonic() - t0, 1),
     )  # fmt: skip
     manifest = storage.join(landing_dir, MANIFESTS, f"{name}.json")

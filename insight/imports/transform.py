@@ -252,8 +252,8 @@ def profile_counts() -> list[tuple[str, Column]]:
 
 
 def profile(lines: DataFrame) -> DataFrame:
-    """One row: `lines`, distinct `customers` and `products`, each `profile_counts` count, and the
-    distinct unknown country names."""
+    """One row: `lines`, distinct `customers` and `products`, each `profile_counts` count,
+    the distinct unknown country names and the first and last time (UTC) read."""
     counts = [
         F.count(F.lit(1)).alias("lines"),
         F.countDistinct("customer_id").alias(landing.CUSTOMERS),
@@ -263,4 +263,9 @@ def profile(lines: DataFrame) -> DataFrame:
     unknown = F.array_sort(F.collect_set(
         F.when(F.col(COUNTRY_NAME).isNotNull() & F.col("country").isNull(), F.col(COUNTRY_NAME))
     ))  # fmt: skip
-    return lines.agg(*counts, unknown.alias("unknown_country_names"))
+    return lines.agg(
+        *counts,
+        unknown.alias("unknown_country_names"),
+        _iso(F.min(TS_UTC)).alias("first_ts"),
+        _iso(F.max(TS_UTC)).alias("last_ts"),
+    )
