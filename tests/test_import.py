@@ -3,8 +3,10 @@ ingest and clean unchanged on it (validation, quarantine, the counts balance).""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,8 @@ from insight import columns as C
 from insight import landing, tables
 from insight.cli import main
 from insight.errors import MappingError
-from insight.imports.mapping import check_columns, load_mapping
+from insight.imports.mapping import Source, check_columns, load_mapping
+from insight.imports.run import read_export
 from insight.imports.transform import canonical_lines, profile, to_customers, to_events, to_products
 
 # CI has ../shared beside the repository; a user's machine may not (the test skips).
@@ -130,6 +133,27 @@ def test_an_unknown_country_is_left_unknown_and_named(mapped):
     assert mapped["profile"]["unknown_country_names"] == ["Atlantis"]
 
 
+def test_a_parquet_export_with_typed_columns_maps_like_the_csv(spark, tmp_path):
+    """Typed columns: a float customer id, a long quantity, a zone-less timestamp (UK
+    local time, as the CSV's text)."""
+    mapping = dataclasses.replace(load_mapping("online_retail"), source=Source("parquet"))
+    schema = (
+        "InvoiceNo string, StockCode string, Description string, Quantity long, "
+        "InvoiceDate timestamp_ntz, UnitPrice double, CustomerID double, Country string"
+    )
+    row = ("556001", "85123A", "HEART", 2, datetime(2011, 6, 8, 10, 0), 2.55, 17850.0, "France")
+    spark.createDataFrame([row], schema).write.parquet(str(tmp_path / "export"))
+    export = read_export(spark, str(tmp_path / "export"), mapping)
+    lines = canonical_lines(export, mapping)
+    (event,) = lines.transform(to_events, mapping).collect()
+    assert (event.ts, event.customer_id, event.quantity, event.price) == (
+        "2011-06-08T09:00:00Z",
+        "17850",
+        "2",
+        "2.55",
+    )
+
+
 def test_a_mapped_column_missing_from_the_export_is_named(spark):
     mapping = load_mapping("online_retail")
     export = spark.createDataFrame([], "InvoiceNo string, StockCode string, Quantity string")
@@ -158,9 +182,11 @@ def test_online_retail_head_through_ingest_and_clean_balances(spark, tmp_path, c
     from insight.clean import job as clean
     from insight.ingest import job as ingest
 
-    head = tmp_path / "online_retail_head.csv"
+    head = tmp_path / "online_retail_head.csv.gz"  # gzipped, as the shared file
     with gzip.open(ONLINE_RETAIL, "rt", encoding="utf-8") as src:
-        head.write_text("".join(next(src) for _ in range(2_001)))  # header + 2,000 lines
+        lines = "".join(next(src) for _ in range(2_001))  # header + 2,000 lines
+    with gzip.open(head, "wt", encoding="utf-8") as out:
+        out.write(lines)
     lake = str(tmp_path / "lake")
     argv = ["import", "--mapping", "online_retail", "--source", str(head), "--lake", lake]
     assert main(argv) == 0

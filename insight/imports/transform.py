@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from insight import landing
+from insight.clean.parse import TYPE_PATTERNS
 from insight.imports.mapping import Mapping
 
 # Canonical line columns (staging only): the mapped source values as trimmed text, the
@@ -49,8 +50,11 @@ def _timestamp_utc(source: DataFrame, column: str, *, fmt: str, timezone: str) -
     """The export's time as a UTC timestamp: a timestamp column is already an instant; text
     is parsed with `fmt` as local time in `timezone`. Null where the text does not parse."""
     col = F.col(f"`{column}`")
-    if isinstance(source.schema[column].dataType, T.TimestampType | T.TimestampNTZType):
-        return col.cast("timestamp")
+    kind = source.schema[column].dataType
+    if isinstance(kind, T.TimestampType):
+        return col
+    if isinstance(kind, T.TimestampNTZType | T.DateType):  # a wall-clock time, no zone
+        return F.to_utc_timestamp(col.cast("timestamp"), timezone)
     parsed = F.try_to_timestamp(_text(col), F.lit(fmt))
     return F.to_utc_timestamp(parsed, timezone)
 
@@ -70,7 +74,8 @@ def canonical_lines(source: DataFrame, mapping: Mapping) -> DataFrame:
 
     qty_text, price_text = get(cols.quantity), get(cols.price)
     quantity = F.when(qty_text.rlike(INTEGRAL), qty_text.cast("decimal(20,0)").cast("long"))
-    price = F.when(price_text.rlike(r"^[+-]?(\d+(\.\d*)?|\.\d+)$"), price_text.cast("double"))
+    # clean's own literal shapes: what the import reads as a number, clean reads as one
+    price = F.when(price_text.rlike(TYPE_PATTERNS["double"]), price_text.cast("double"))
     order_id = _id_text(F.col(f"`{cols.order_id}`")) if cols.order_id else None
     lines = source.select(
         _id_text(F.col(f"`{cols.customer_id}`")).alias("customer_id"),
