@@ -79,6 +79,7 @@ SENTIMENT = "sentiment"  # positive / neutral / negative / unknown
 PROBABILITY = "probability"
 SENTIMENT_SCORE = "sentiment_score"
 TEXT_STATUS = "text_status"
+LANGUAGE = "language"  # en, zh, other (insight.nlp.text)
 KEYPHRASES = "keyphrases"
 TOPIC_ID = "topic_id"
 TOPIC_WEIGHT = "topic_weight"

@@ -153,6 +153,10 @@ class NlpConfig:
     reg_params: tuple[float, ...]
     score_reg_param: float
     max_training_reviews: int
+    zh_model_name: str
+    zh_reg_params: tuple[float, ...]
+    zh_hash_features: int
+    zh_min_doc_freq: int
 
 
 @dataclass(frozen=True)
@@ -294,6 +298,10 @@ class Config:
             )
         if not self.nlp.reg_params or any(v < 0 for v in self.nlp.reg_params):
             raise ConfigError("nlp.reg_params: give at least one value, each >= 0")
+        if not self.nlp.zh_reg_params or any(v < 0 for v in self.nlp.zh_reg_params):
+            raise ConfigError("nlp.zh_reg_params: give at least one value, each >= 0")
+        if self.nlp.zh_hash_features < 1024:
+            raise ConfigError(f"nlp.zh_hash_features {self.nlp.zh_hash_features}: use >= 1024")
         if self.nlp.score_reg_param < 0:
             raise ConfigError(f"nlp.score_reg_param {self.nlp.score_reg_param}: use a value >= 0")
         self._check_recommend()

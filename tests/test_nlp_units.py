@@ -33,7 +33,8 @@ HOSTILE = {
     "emoji": (None, "😀😀👍🔥", text.NO_WORDS),
     "punctuation": ("!!!", "?!... 12345", text.NO_WORDS),
     "cyrillic": (None, "Очень хороший товар, рекомендую всем", text.NON_LATIN),
-    "chinese": (None, "质量很好，非常满意", text.NON_LATIN),
+    "chinese": (None, "质量很好，非常满意", text.OK),
+    "japanese": (None, "とても良い商品です", text.NON_LATIN),
     "html": (None, "<p>Really <b>good</b> &amp; cheap</p>", text.MARKUP_REMOVED),
     "script": (None, "<script>alert('x')</script>Nice lamp", text.MARKUP_REMOVED),
     "script_only": (None, "<script>document.write('hello there')</script>", text.EMPTY),
@@ -370,3 +371,100 @@ def test_the_score_reads_the_lexicon_whichever_label_head_is_chosen(spark):
     signs_right = sum((r[SENTIMENT_SCORE] > 0) == (r[LABEL] == "positive") for r in got) / len(got)
     assert labels_right < 0.75  # the vector alone barely separates them...
     assert signs_right > 0.95  # ...the score, reading the lexicon too, does
+
+
+# -- Chinese reviews ------------------------------------------------------------------
+
+# text: (language, text_status). Short, emoji, mixed zh+en and lookalike scripts.
+LANGUAGES = {
+    "好": (text.ZH, text.OK),  # one character is a word
+    "很好👍": (text.ZH, text.OK),
+    "👍👍🔥": (text.OTHER, text.NO_WORDS),
+    "OK": (text.EN, text.OK),
+    "x": (text.EN, text.NO_WORDS),
+    "iPhone 很好用": (text.ZH, text.OK),  # 3 Han x HAN_WEIGHT >= 6 Latin letters
+    "Great speaker, 很好": (text.EN, text.OK),  # 2 Han x HAN_WEIGHT < 12 Latin letters
+    "质量很好 good quality": (text.ZH, text.OK),
+    "<p>物流<b>太慢</b>了</p>": (text.ZH, text.MARKUP_REMOVED),
+    "とても良い商品です": (text.OTHER, text.NON_LATIN),  # kana: Japanese, not Chinese
+    "日本製の時計": (text.OTHER, text.NON_LATIN),  # Han with kana
+    "정말 좋아요 最好": (text.ZH, text.OK),  # 2 Han x HAN_WEIGHT >= 5 Hangul letters
+    "정말 좋아요 추천합니다 最好": (text.OTHER, text.NON_LATIN),  # 2 x 3 < 10 Hangul
+    "Очень хорошо": (text.OTHER, text.NON_LATIN),
+    "Très bon produit": (text.EN, text.OK),  # Latin script: the English model reads it
+}
+
+
+def test_language_from_script_statistics_on_short_and_mixed_texts(spark):
+    df = spark.createDataFrame([(t,) for t in LANGUAGES], f"{C.REVIEW_TEXT} string")
+    df = df.withColumn(C.TITLE, F.lit(None).cast("string"))
+    got = {r[C.REVIEW_TEXT]: (r[text.LANGUAGE], r[text.TEXT_STATUS])
+           for r in text.with_nlp_text(df, CFG).collect()}  # fmt: skip
+    assert got == LANGUAGES
+
+
+def test_chinese_segmentation_finds_the_words_of_hand_written_reviews():
+    from insight.nlp.chinese import tokens
+
+    assert tokens("房间很大，早餐不好吃！") == ["房间", "很大", "早餐", "不", "好吃"]
+    # Punctuation, spaces and emoji are not words; Latin words are lower-cased.
+    assert tokens("iPhone 很好用👍！") == ["iphone", "很", "好", "用"]
+    assert tokens("服务态度差，空调不制冷。") == ["服务态度", "差", "空调", "不", "制冷"]
+    assert tokens("") == [] and tokens(None) == [] and tokens("！？。👍") == []
+
+
+def test_chinese_keyphrases_are_the_reviews_aspects_never_characters_or_punctuation():
+    from insight.nlp.chinese import STOP_WORDS, keyphrases, tokens
+
+    review = "空调坏了，空调一直响，前台服务很差，我们觉得非常失望！！"
+    got = keyphrases(tokens(review), 5)
+    phrases = [p for p, _ in got]
+    assert phrases[0] == "空调"  # said twice: the review's subject
+    assert {"前台", "服务", "失望"} <= set(phrases)
+    assert all(len(p) >= 2 and p not in STOP_WORDS for p in phrases)
+    assert not set(phrases) & {"我们", "觉得", "非常", "一直", "，", "！"}
+    scores = [s for _, s in got]
+    assert scores == sorted(scores)  # best (lowest) first, like YAKE's
+    # Only characters, stop words and punctuation: nothing to say.
+    assert keyphrases(tokens("好！我们觉得非常，，"), 5) == []
+
+
+def _zh_rows(spark, rows: list[tuple[str, str]]):
+    """(text, label) rows as the Chinese candidate reads them, segmented here on the driver
+    (the pandas UDF's segmentation is the same function, tested above)."""
+    from insight.nlp.chinese import TOKENS, tokens
+
+    return spark.createDataFrame(
+        [(f"Z{i:03d}", t, label, tokens(t)) for i, (t, label) in enumerate(rows)],
+        f"{C.REVIEW_ID} string, {TEXT} string, {LABEL} string, {TOKENS} array<string>",
+    )
+
+
+def test_a_one_star_chinese_review_moves_the_chinese_model_the_right_way(spark):
+    """The same review added to the training data once as a 1-star and once as a 5-star
+    review: the score of a probe that shares its words moves down, then up, from the score
+    without it. 客服 (customer service) occurs evenly in praise and complaints."""
+    from insight.nlp import chinese
+    from insight.nlp.model import fit_candidate
+    from insight.nlp.sentiment import with_prediction
+
+    praise = ["质量很好，非常满意", "物流很快，推荐购买", "东西不错，很喜欢", "客服很热情，满意"]
+    complaints = ["质量太差，很失望", "物流太慢，不推荐", "东西坏了，退货", "客服不理人，失望"]
+    base = [(t, "positive") for t in praise * 4] + [(t, "negative") for t in complaints * 4]
+    review = "客服态度冷漠，客服电话打不通"
+    probe = _zh_rows(spark, [("客服态度冷漠", None)])
+    # Few hashed features and a penalty ten times the strongest configured one: L-BFGS
+    # converges in a few iterations (at 2^18 features and the weakest penalty it runs all
+    # 100 on these separable rows, minutes on two cores).
+    cfg = replace(CFG, zh_hash_features=1024)
+
+    def probe_score(extra):
+        rows = _zh_rows(spark, base + extra)
+        model = fit_candidate(chinese.CANDIDATE, cfg, rows, 0.01)
+        return model.transform(probe).transform(with_prediction).first()[C.SENTIMENT_SCORE]
+
+    without = probe_score([])
+    one_star = probe_score([(review, "negative")])
+    five_star = probe_score([(review, "positive")])
+    assert one_star < without - 0.05
+    assert five_star > without + 0.05

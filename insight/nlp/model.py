@@ -25,7 +25,7 @@ from insight import columns as C
 from insight.config import SENTIMENT_CANDIDATES, Config, NlpConfig
 from insight.errors import InsightError
 from insight.models import registry
-from insight.nlp import embeddings, keyphrases, sentiment, topics
+from insight.nlp import chinese, embeddings, keyphrases, sentiment, topics
 from insight.nlp.sentiment import CLASSES, LABEL, SENTIMENT
 from insight.nlp.text import TEXT
 
@@ -139,7 +139,7 @@ def fit_candidate(
     name: str, cfg: NlpConfig, rows: DataFrame, reg_param: float | None = None
 ) -> PipelineModel:
     """One candidate's stages fitted on `rows` (prepared text, vectors, `label`)."""
-    counts = sentiment.label_counts(rows) if name in sentiment.VECTOR_CANDIDATES else None
+    counts = sentiment.label_counts(rows) if name in sentiment.LOGREG_CANDIDATES else None
     stages = sentiment.candidate_stages(name, cfg, reg_param, counts)
     training = sentiment.training_rows(name, rows, cfg.seed, counts)
     return Pipeline(stages=stages).fit(by_length(training))
@@ -224,51 +224,94 @@ def train(
         labelled = embeddings.with_vector(labelled)
         wanted += [embeddings.VECTOR, *embeddings.LEXICON]
     prepared = labelled.select(*wanted).transform(prep.transform)
-    sizes = {r[GROUP]: r["count"] for r in prepared.groupBy(GROUP).count().collect()}
-    groups = held_out_groups(sizes, n.holdout_share, n.seed)
-    split = (
-        split_holdout(prepared, n.holdout_share, n.seed)
-        .withColumn(_CROSS, F.col(GROUP).isin(groups) if groups else F.lit(False))
-        .cache()
-    )
+    settings = [
+        (name, reg)
+        for name in n.candidates
+        for reg in (n.reg_params if name in sentiment.VECTOR_CANDIDATES else (None,))
+    ]
+    split, groups, cross_rows = selection_split(prepared, n)
     try:
-        counts = {
-            r[_SPLIT]: r["n"] for r in split.groupBy(_SPLIT).agg(F.count("*").alias("n")).collect()
-        }
-        train_rows, holdout_rows = counts.get(False, 0), counts.get(True, 0)
-        if train_rows < MIN_TRAINING_REVIEWS or holdout_rows == 0:
-            raise NotEnoughReviewsError(
-                f"only {train_rows + holdout_rows} rated reviews with usable text; the sentiment "
-                f"model needs at least {MIN_TRAINING_REVIEWS} to train on"
-            )
-        cross_rows = sum(sizes[g] for g in groups)
-        log.info(
-            "training sentiment candidates on %d reviews, %d held out at random, %d in %d "
-            "held-out groups", train_rows, holdout_rows, cross_rows, len(groups),
-        )  # fmt: skip
-        results = [
-            train_candidate(name, n, split, reg)
-            for name in n.candidates
-            for reg in (n.reg_params if name in sentiment.VECTOR_CANDIDATES else (None,))
-        ]
-        chosen = best(results)
-        mine = next((r for r in results if (r.name, r.reg_param) == champion), None)
-        if mine is None and champion is not None and trainable(champion[0], split.columns):
-            mine = train_candidate(champion[0], n, split, champion[1])
-        log.info("chosen: %s (worse-of-two macro F1 %.3f); refitting it on all %d reviews",
-                 chosen.key, chosen.selection_score, train_rows + holdout_rows)  # fmt: skip
+        chosen, results, mine, counts = select(split, n, settings, champion)
         final = fit_candidate(chosen.name, n, split, chosen.reg_param)
         finish = topics.finisher()
         topic_stages = [finish, *topics.fit_topics(finish.transform(split), n, C.REVIEW_ID)]
     finally:
         split.unpersist()
     stages = [*prep.stages, *final.stages, keyphrases.keyphrase_stage(n), *topic_stages]
-    return Trained(PipelineModel(stages=stages), chosen, results, train_rows, holdout_rows,
+    return Trained(PipelineModel(stages=stages), chosen, results, counts[False], counts[True],
                    cross_rows, groups, mine)  # fmt: skip
 
 
+def train_zh(
+    labelled: DataFrame, cfg: Config, champion: tuple[str, float | None] | None = None
+) -> Trained:
+    """The Chinese review model on `labelled` (Chinese scorable text with a `label` and
+    GROUP): jieba's words -> TF-IDF -> logistic regression, its strength chosen from
+    `nlp.zh_reg_params` by the same two checks as the English candidates, refitted on all
+    of `labelled`. Its keyphrases come from the segmented words at scoring (score_zh)."""
+    n = cfg.nlp
+    prepared = chinese.with_tokens(labelled.select(C.REVIEW_ID, TEXT, LABEL, GROUP), TEXT)
+    settings = [(chinese.CANDIDATE, reg) for reg in n.zh_reg_params]
+    split, groups, cross_rows = selection_split(prepared, n)
+    try:
+        chosen, results, mine, counts = select(split, n, settings, champion)
+        final = fit_candidate(chosen.name, n, split, chosen.reg_param)
+    finally:
+        split.unpersist()
+    return Trained(PipelineModel(stages=final.stages), chosen, results, counts[False],
+                   counts[True], cross_rows, groups, mine)  # fmt: skip
+
+
+def selection_split(prepared: DataFrame, n: NlpConfig) -> tuple[DataFrame, list[str], int]:
+    """(`prepared` with the random and the group hold-out marked, cached; the held-out
+    groups; rows in them)."""
+    sizes = {r[GROUP]: r["count"] for r in prepared.groupBy(GROUP).count().collect()}
+    groups = held_out_groups(sizes, n.holdout_share, n.seed)
+    log.info("holding out %d of %d groups (%d reviews) for the unseen-group check",
+             len(groups), len(sizes), sum(sizes[g] for g in groups))  # fmt: skip
+    split = (
+        split_holdout(prepared, n.holdout_share, n.seed)
+        .withColumn(_CROSS, F.col(GROUP).isin(groups) if groups else F.lit(False))
+        .cache()
+    )
+    return split, groups, sum(sizes[g] for g in groups)
+
+
+def select(
+    split: DataFrame,
+    n: NlpConfig,
+    settings: list[tuple[str, float | None]],
+    champion: tuple[str, float | None] | None,
+) -> tuple[CandidateResult, list[CandidateResult], CandidateResult | None, dict[bool, int]]:
+    """Train and measure every (candidate, reg_param) of `settings` on `split` and pick the
+    best. Returns (chosen, every result, the champion's setting measured on this split or
+    None, rows per side of the random split {False: training, True: held out})."""
+    counts = {
+        r[_SPLIT]: r["n"] for r in split.groupBy(_SPLIT).agg(F.count("*").alias("n")).collect()
+    }
+    counts = {False: counts.get(False, 0), True: counts.get(True, 0)}
+    if counts[False] < MIN_TRAINING_REVIEWS or counts[True] == 0:
+        raise NotEnoughReviewsError(
+            f"only {counts[False] + counts[True]} rated reviews with usable text; the "
+            f"sentiment model needs at least {MIN_TRAINING_REVIEWS} to train on"
+        )
+    log.info("training sentiment candidates on %d reviews, %d held out at random",
+             counts[False], counts[True])  # fmt: skip
+    results = [train_candidate(name, n, split, reg) for name, reg in settings]
+    chosen = best(results)
+    mine = next((r for r in results if (r.name, r.reg_param) == champion), None)
+    if mine is None and champion is not None and trainable(champion[0], split.columns):
+        mine = train_candidate(champion[0], n, split, champion[1])
+    log.info("chosen: %s (worse-of-two macro F1 %.3f); refitting it on all %d reviews",
+             chosen.key, chosen.selection_score, counts[False] + counts[True])  # fmt: skip
+    return chosen, results, mine, counts
+
+
 def trainable(name: str, columns: list[str]) -> bool:
-    """Can a split with these columns train candidate `name` (vector ones need vectors)?"""
+    """Can a split with these columns train candidate `name` (vector ones need vectors,
+    the Chinese one segmented words)?"""
+    if name == chinese.CANDIDATE:
+        return chinese.TOKENS in columns
     needs_vectors = name in sentiment.VECTOR_CANDIDATES
     return name in SENTIMENT_CANDIDATES and (not needs_vectors or embeddings.VECTOR in columns)
 
@@ -286,19 +329,27 @@ def uses_vectors(model: PipelineModel) -> bool:
 
 
 def register(
-    cfg: Config, trained: Trained, encoder_version: str | None
+    cfg: Config,
+    trained: Trained,
+    encoder_version: str | None,
+    *,
+    model_name: str | None = None,
+    params: dict | None = None,
 ) -> tuple[registry.Served, bool, str]:
     """Log the model with its params and every candidate's metrics; register it and gate
     it: it serves unless the champion's setting, measured on the same split, selects
     better (worse-of-two macro F1). Returns (registered version, promoted, reason).
 
     `encoder_version` is recorded when the model reads stored vectors: it can only score
-    vectors of that version (see `encoder_of`)."""
+    vectors of that version (see `encoder_of`). `model_name` (default `nlp.model_name`)
+    and `params` (logged over the defaults) are for another language's model."""
     experiment_id = registry.experiment(cfg, EXPERIMENT)
     n, chosen = cfg.nlp, trained.chosen
-    with mlflow.start_run(experiment_id=experiment_id, run_name="review-insights") as run:
+    name = model_name or n.model_name
+    names = list(dict.fromkeys(r.name for r in trained.candidates))  # in training order
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name) as run:
         mlflow.log_params({
-            "candidates": ",".join(n.candidates), "chosen": chosen.name,
+            "candidates": ",".join(names), "chosen": chosen.name,
             "reg_param": chosen.reg_param, "reg_params": ",".join(map(str, n.reg_params)),
             "score_reg_param": n.score_reg_param,
             "train_rows": trained.train_rows, "holdout_rows": trained.holdout_rows,
@@ -309,12 +360,13 @@ def register(
             "batch_size": n.batch_size, "topics": n.topics, "vocab_size": n.vocab_size,
             "keyphrases_per_review": n.keyphrases_per_review,
             ENCODER_PARAM: encoder_version if uses_vectors(trained.model) else None,
+            **(params or {}),
         })  # fmt: skip
         for result in trained.candidates:
             mlflow.log_metrics(result.metrics())
-        for name in n.candidates:  # each candidate at its best setting, under its own name
-            mine = [r for r in trained.candidates if r.name == name]
-            mlflow.log_metrics(best(mine).metrics(name))
+        for candidate in names:  # each candidate at its best setting, under its own name
+            mine = [r for r in trained.candidates if r.name == candidate]
+            mlflow.log_metrics(best(mine).metrics(candidate))
         mlflow.log_metrics({
             "accuracy": chosen.accuracy, "macro_f1": chosen.macro_f1,
             "cross_accuracy": chosen.cross_accuracy, "cross_macro_f1": chosen.cross_macro_f1,
@@ -324,16 +376,16 @@ def register(
         info = mlflow.spark.log_model(
             trained.model,
             "model",
-            registered_model_name=n.model_name,
+            registered_model_name=name,
             # Spark NLP stages need the spark-nlp package.
             pip_requirements=registry.pinned("pyspark", "spark-nlp", "mlflow"),
         )
     version = str(info.registered_model_version)
-    log.info("logged run %s, registered %s version %s", run.info.run_id, n.model_name, version)
-    served = registry.Served(n.model_name, version, run.info.run_id)
+    log.info("logged run %s, registered %s version %s", run.info.run_id, name, version)
+    served = registry.Served(name, version, run.info.run_id)
     mine = trained.champion  # None: no champion, or one these reviews cannot train
     promoted, reason = registry.promote_if_not_worse(
-        cfg, n.model_name, version, "selection_score",
+        cfg, name, version, "selection_score",
         champion_value=mine.selection_score if mine else None,
         same_data=f"its setting ({mine.key}) refitted on this run's split" if mine
         else "this run's split",
@@ -368,3 +420,15 @@ def score(model: PipelineModel, df: DataFrame) -> DataFrame:
     out = model.transform(by_length(df))
     out = out.transform(sentiment.with_prediction).transform(keyphrases.with_keyphrases)
     return out.transform(topics.with_topic)
+
+
+def score_zh(model: PipelineModel, df: DataFrame, keyphrases_per_review: int) -> DataFrame:
+    """Sentiment and keyphrases for Chinese scorable rows of `df` (with `nlp_text`); no
+    topic (the topics are learnt from English words)."""
+    words = chinese.with_tokens(df, TEXT)
+    out = model.transform(words).transform(sentiment.with_prediction)
+    return out.withColumns({
+        C.KEYPHRASES: chinese.keyphrases_of(F.col(chinese.TOKENS), keyphrases_per_review),
+        C.TOPIC_ID: F.lit(None).cast("int"),
+        C.TOPIC_WEIGHT: F.lit(None).cast("double"),
+    })  # fmt: skip

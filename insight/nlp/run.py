@@ -6,23 +6,28 @@ they were scored) are scored, and merged by review id. Each review is pushed thr
 encoder once per encoder version (gold.review_embeddings); training and scoring read the
 stored vectors. The model is the registered champion; it is trained (and registered) when
 none exists, when `--retrain` is given, or when the encoder config changed under it.
+
+Chinese reviews (language `zh`) are scored by their own model (nlp.zh_model_name, see
+insight.nlp.chinese), trained on the lake's rated Chinese reviews when Chinese reviews are
+due a score and none is registered (or `--retrain`); the English path never reads them.
 """
 
 from __future__ import annotations
 
 import logging
+from functools import reduce
 
 from pyspark.ml import PipelineModel
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from insight import columns as C
 from insight import landing, tables
 from insight.models import registry
-from insight.nlp import embeddings, schemas, topics, trends
+from insight.nlp import chinese, embeddings, schemas, topics, trends
 from insight.nlp import model as review_model
 from insight.nlp.sentiment import LABEL, UNKNOWN, VECTOR_CANDIDATES, with_label
-from insight.nlp.text import SCORABLE, TEXT, TEXT_STATUS, scorable, with_nlp_text
+from insight.nlp.text import LANGUAGE, SCORABLE, TEXT, TEXT_STATUS, ZH, scorable, with_nlp_text
 from insight.ops.ledger import LEDGER_SCHEMA, NOTHING_NEW, OK, SKIPPED
 from insight.runtime import JobRun
 
@@ -88,8 +93,11 @@ def stored_vectors(run: JobRun, reviews: DataFrame) -> tuple[DataFrame, int]:
     return embeddings.with_stored(reviews, stored, version), computed
 
 
-def pending(reviews: DataFrame, insights: DataFrame, model_version: str) -> DataFrame:
-    """Reviews with no insight from `model_version`, or re-sent since they were scored."""
+def pending(reviews: DataFrame, insights: DataFrame, model_version: str | Column) -> DataFrame:
+    """Reviews with no insight from `model_version` (a column: per review, e.g. by its
+    language), or re-sent since they were scored."""
+    if isinstance(model_version, str):
+        model_version = F.lit(model_version)
     done = insights.select(
         C.REVIEW_ID,
         F.col(C.MODEL_VERSION).alias("_scored_by"),
@@ -104,36 +112,30 @@ def pending(reviews: DataFrame, insights: DataFrame, model_version: str) -> Data
     return joined.where(todo).drop("_scored_by", "_scored_sent_at")
 
 
-def insight_rows(
-    model: PipelineModel, scorable_rows: DataFrame, unscorable_rows: DataFrame,
-    model_version: str, run: JobRun,
-) -> DataFrame:  # fmt: skip
-    """gold.review_insights rows: scorable text gets the model's output, unusable text the
-    label `unknown` (its text_status says why)."""
-    scored = review_model.score(model, scorable_rows)
-    unscorable = (
-        unscorable_rows.withColumn(C.SENTIMENT, F.lit(UNKNOWN))
-        .withColumn(C.PROBABILITY, F.lit(None).cast("double"))
-        .withColumn(C.SENTIMENT_SCORE, F.lit(None).cast("double"))
-        .withColumn(
-            C.KEYPHRASES, F.array().cast(schemas.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType)
-        )
-        .withColumn(C.TOPIC_ID, F.lit(None).cast("int"))
-        .withColumn(C.TOPIC_WEIGHT, F.lit(None).cast("double"))
-    )
-    extra = {
-        C.MODEL_VERSION: F.lit(model_version),
-        C.AS_OF: F.lit(run.as_of),
-        C.SCORED_AT: F.lit(run.started_at),
-    }
-    names = [f.name for f in schemas.REVIEW_INSIGHTS_SCHEMA]
+def unknown(rows: DataFrame) -> DataFrame:
+    """`rows` with the label `unknown` and no score, keyphrase or topic (no model reads
+    their text: its text_status or its language says why)."""
+    return rows.withColumns({
+        C.SENTIMENT: F.lit(UNKNOWN),
+        C.PROBABILITY: F.lit(None).cast("double"),
+        C.SENTIMENT_SCORE: F.lit(None).cast("double"),
+        C.KEYPHRASES: F.array().cast(schemas.REVIEW_INSIGHTS_SCHEMA[C.KEYPHRASES].dataType),
+        C.TOPIC_ID: F.lit(None).cast("int"),
+        C.TOPIC_WEIGHT: F.lit(None).cast("double"),
+    })  # fmt: skip
 
-    def shape(df: DataFrame) -> DataFrame:
-        return df.withColumns(extra).select(
+
+def insight_rows(parts: list[tuple[DataFrame, str]], run: JobRun) -> DataFrame:
+    """gold.review_insights rows from (rows with their insight columns, the model version
+    that gave them) parts: scored rows and `unknown` ones."""
+    extra = {C.AS_OF: F.lit(run.as_of), C.SCORED_AT: F.lit(run.started_at)}
+    shaped = [
+        df.withColumns({**extra, C.MODEL_VERSION: F.lit(version)}).select(
             *[F.col(f.name).cast(f.dataType).alias(f.name) for f in schemas.REVIEW_INSIGHTS_SCHEMA]
         )
-
-    return shape(scored).unionByName(shape(unscorable)).select(*names)
+        for df, version in parts
+    ]
+    return reduce(DataFrame.unionByName, shaped)
 
 
 def serve_model(
@@ -163,8 +165,8 @@ def serve_model(
     if vectors:
         embeddings.minilm_root(cfg.nlp)  # a missing export is a set-up error: say so first
     labelled = (
-        scorable(reviews).transform(with_label).where(F.col(LABEL).isNotNull())
-        .transform(with_group)
+        scorable(reviews).where(F.col(LANGUAGE) != ZH).transform(with_label)
+        .where(F.col(LABEL).isNotNull()).transform(with_group)
     )  # fmt: skip
     total = labelled.count()
     if total > cfg.nlp.max_training_reviews:
@@ -194,6 +196,43 @@ def serve_model(
     return served, trained.model, True, computed
 
 
+def no_zh_model(cfg) -> str:
+    """The model_version of Chinese reviews while no Chinese model serves: too few rated
+    Chinese reviews to train one yet (they are `unknown`, and tried again when new ones come)."""
+    return f"{cfg.nlp.zh_model_name}/none"
+
+
+def serve_zh_model(
+    run: JobRun, reviews: DataFrame, champion: registry.Served | None
+) -> tuple[registry.Served, PipelineModel] | None:
+    """The Chinese model: trained on the lake's rated Chinese reviews, registered and gated
+    like the English one (under nlp.zh_model_name); the champion serves on if it selects
+    better. None if there are too few rated Chinese reviews to train one."""
+    cfg = run.cfg
+    labelled = (
+        scorable(reviews).where(F.col(LANGUAGE) == ZH).transform(with_label)
+        .where(F.col(LABEL).isNotNull()).transform(with_group)
+    )  # fmt: skip
+    comparable = review_model.champion_setting(cfg, champion) if champion else None
+    log.info("nlp: training the Chinese review model (%s)",
+             "--retrain given" if champion else "none registered yet")  # fmt: skip
+    try:
+        trained = review_model.train_zh(labelled, cfg, comparable)
+    except review_model.NotEnoughReviewsError as exc:
+        log.warning("nlp: no Chinese model: %s; Chinese reviews stay unknown", exc)
+        return (champion, review_model.load(champion)) if champion else None
+    served, promoted, reason = review_model.register(
+        cfg, trained, None, model_name=cfg.nlp.zh_model_name,
+        params={"reg_params": ",".join(map(str, cfg.nlp.zh_reg_params)),
+                "zh_hash_features": cfg.nlp.zh_hash_features,
+                "segmenter": chinese.segmenter_version()},
+    )  # fmt: skip
+    log.info("nlp (zh): %s", reason)
+    if not promoted:
+        return champion, review_model.load(champion)
+    return served, trained.model
+
+
 def nlp_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     step = run.step()
@@ -212,23 +251,52 @@ def nlp_all(run: JobRun) -> None:
         comment="Sentiment, keyphrases and topic of every review (one row per review)",
     )  # fmt: skip
     insights = tables.read(spark, schemas.REVIEW_INSIGHTS, lake)
-    todo = pending(reviews, insights, served.label).cache()
+    zh_name = run.cfg.nlp.zh_model_name
+    zh_champion = registry.champion(run.cfg, zh_name)
+    zh = None  # (served, model) of the Chinese model, loaded only for Chinese reviews due
+    # The model each review is due a score from, by language. --retrain: no Chinese insight
+    # is current (the empty name), so every Chinese review is pending.
+    zh_version = "" if run.flags.retrain else (zh_champion.label if zh_champion
+                                                else no_zh_model(run.cfg))  # fmt: skip
+    due = F.when(F.col(LANGUAGE) == ZH, F.lit(zh_version)).otherwise(F.lit(served.label))
+    todo = pending(reviews, insights, due).cache()
     try:
-        statuses = {r[0]: r[1] for r in todo.groupBy(TEXT_STATUS).count().collect()}
+        counted = todo.groupBy(TEXT_STATUS, LANGUAGE).count().collect()
+        statuses, languages = _totals(counted, 0), _totals(counted, 1)
         n_todo = sum(statuses.values())
-        log.info("nlp: %d reviews to score with %s (%s)", n_todo, served.label,
-                 _status_text(statuses) or "none")  # fmt: skip
-        written, to_score = 0, sum(v for k, v in statuses.items() if k in SCORABLE)
+        zh_todo = sum(r[2] for r in counted if r[1] == ZH and r[0] in SCORABLE)
+        if zh_todo and (zh_champion is None or run.flags.retrain):
+            zh = serve_zh_model(run, reviews, zh_champion)
+        elif zh_todo:
+            zh = (zh_champion, review_model.load(zh_champion))
+        log.info("nlp: %d reviews to score with %s%s (%s; language %s)", n_todo, served.label,
+                 f" and {zh[0].label}" if zh else "", _status_text(statuses) or "none",
+                 _status_text(languages) or "none")  # fmt: skip
+        written = 0
+        to_score = sum(r[2] for r in counted if r[1] != ZH and r[0] in SCORABLE)
         if n_todo:
             ready = scorable(todo)
+            english, chinese_rows = (
+                ready.where(F.col(LANGUAGE) != ZH),
+                ready.where(F.col(LANGUAGE) == ZH),
+            )
             if review_model.uses_vectors(model):
-                ready, computed = stored_vectors(run, ready)
+                english, computed = stored_vectors(run, english)
                 embedded += computed
-            rows = insight_rows(model, ready, todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE)),
-                                served.label, run)  # fmt: skip
+            parts = [
+                (review_model.score(model, english), served.label),
+                (unknown(todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE))), served.label),
+            ]
+            if zh:
+                scored_zh = review_model.score_zh(
+                    zh[1], chinese_rows, run.cfg.nlp.keyphrases_per_review
+                )
+                parts.append((scored_zh, zh[0].label))
+            elif zh_todo:
+                parts.append((unknown(chinese_rows), no_zh_model(run.cfg)))
             written = tables.merge_latest(
                 spark,
-                rows,
+                insight_rows(parts, run),
                 schemas.REVIEW_INSIGHTS,
                 lake,
                 keys=[C.REVIEW_ID],
@@ -236,15 +304,17 @@ def nlp_all(run: JobRun) -> None:
             ).written
     finally:
         todo.unpersist()
-    unknown = sum(v for k, v in statuses.items() if k not in SCORABLE)
+    unknown_n = sum(v for k, v in statuses.items() if k not in SCORABLE) + (0 if zh else zh_todo)
     # Vectors read from the store rather than computed: for training and for scoring.
     reused = max(to_score - embedded, 0) if review_model.uses_vectors(model) else 0
+    zh_text = f"; Chinese model {zh[0].label}" if zh else ""
     entries = [
         step.entry(
             schemas.REVIEW_INSIGHTS.qualified, OK if n_todo else NOTHING_NEW,
             rows_in=n_todo, rows_written=written,
-            message=f"model {served.label}{' (trained this run)' if trained else ''}; "
-            f"text_status {_status_text(statuses) or 'none'}; unknown {unknown}; "
+            message=f"model {served.label}{' (trained this run)' if trained else ''}{zh_text}; "
+            f"text_status {_status_text(statuses) or 'none'}; "
+            f"language {_status_text(languages) or 'none'}; unknown {unknown_n}; "
             f"embedded {embedded}, reused {reused} stored vectors",
         )
     ]  # fmt: skip
@@ -280,6 +350,14 @@ def write_trends(run: JobRun) -> list:
         log.info("nlp: %s rewritten, %d rows", table, rows)
         entries.append(step.entry(table.qualified, OK, rows_written=rows))
     return entries
+
+
+def _totals(counted: list, field: int) -> dict[str, int]:
+    """Rows of a (text_status, language, count) collect summed by one of the two."""
+    out: dict[str, int] = {}
+    for row in counted:
+        out[row[field]] = out.get(row[field], 0) + row[2]
+    return out
 
 
 def _status_text(statuses: dict[str, int]) -> str:

@@ -30,7 +30,9 @@ REVIEW_INSIGHTS_SCHEMA = T.StructType([
     _f(C.SENTIMENT_SCORE, T.DoubleType(), "P(positive) - P(negative), -1 to 1; null if unknown"),
     _f(C.TEXT_STATUS, T.StringType(), "ok, markup_removed, truncated; or why unknown: empty, "
        "no_words, non_latin", False),
-    _f(C.KEYPHRASES, T.ArrayType(KEYPHRASE), "YAKE keyphrases, best (lowest score) first", False),
+    _f(C.LANGUAGE, T.StringType(), "en, zh or other (script statistics); zh has its own model"),
+    _f(C.KEYPHRASES, T.ArrayType(KEYPHRASE), "keyphrases, best (lowest score) first: YAKE; "
+       "zh: segmented words by TF-IDF, score 1/TF-IDF", False),
     _f(C.TOPIC_ID, T.IntegerType(), "most likely LDA topic (see gold.topic_terms)"),
     _f(C.TOPIC_WEIGHT, T.DoubleType(), "share of the review in that topic, 0-1"),
     _f(C.MODEL_VERSION, T.StringType(), "registered model name/version that scored it", False),

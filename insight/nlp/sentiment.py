@@ -52,6 +52,7 @@ from sparknlp.base import DocumentAssembler
 
 from insight import columns as C
 from insight.config import NlpConfig
+from insight.nlp import chinese
 from insight.nlp.embeddings import LEXICON, VECTOR
 from insight.nlp.text import TEXT
 
@@ -71,6 +72,9 @@ DOCUMENT, TOKEN, NORMAL, CLEAN = "document", "token", "normal", "clean"
 PREDICTION = "sentiment_annotation"
 # Candidates that read the stored encoder vectors, and their columns.
 VECTOR_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg")
+# Candidates whose head is a class-weighted logistic regression at a chosen strength: the
+# vector ones and the Chinese one (insight.nlp.chinese).
+LOGREG_CANDIDATES = (*VECTOR_CANDIDATES, chinese.CANDIDATE)
 LABEL_INDEX = "label_index"  # index of LABEL in CLASSES
 CLASS_WEIGHT = "class_weight"
 FEATURES = "sentiment_features"  # what the label head reads
@@ -198,11 +202,18 @@ def candidate_stages(
     name: str, cfg: NlpConfig, reg_param: float | None = None, counts: dict[str, int] | None = None
 ) -> list:
     """The trainable stages of one candidate. Text candidates read the columns of
-    `prep_stages`; vector candidates read VECTOR (and LEXICON) and need `reg_param` and the
-    training rows' label `counts`."""
+    `prep_stages`; vector candidates read VECTOR (and LEXICON), the Chinese one
+    chinese.TOKENS; those need `reg_param` and the training rows' label `counts`."""
+    if name in LOGREG_CANDIDATES and (reg_param is None or not counts):
+        raise ValueError(f"{name} needs a regularisation strength and the label counts")
+    # Every logistic-regression head: class-weighted rows, L2 only, multinomial.
+    common = dict(featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
+                  family="multinomial", elasticNetParam=0.0, maxIter=100, tol=1e-5)  # fmt: skip
+    if name == chinese.CANDIDATE:
+        label_head = dict(common, probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
+                          predictionCol=LR_PREDICTION)  # fmt: skip
+        return chinese.stages(cfg, reg_param, label_thresholds(counts), label_head)
     if name in VECTOR_CANDIDATES:
-        if reg_param is None or not counts:
-            raise ValueError(f"{name} needs a regularisation strength (nlp.reg_params)")
         # The score head always reads the lexicon: without it the score's zero moves with
         # the shop. Trained on Alexa, scored on clothing: 0.54-0.59 plain binary accuracy in
         # bench rows where the selection picked the vector-only label head, 0.89 with the
@@ -218,18 +229,15 @@ def candidate_stages(
             *assemble,
             # The label head: the shop's own classes, at the chosen strength.
             LogisticRegression(
-                featuresCol=FEATURES, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
-                family="multinomial", regParam=reg_param, elasticNetParam=0.0, maxIter=100,
-                tol=1e-5, thresholds=label_thresholds(counts),
+                **common, regParam=reg_param, thresholds=label_thresholds(counts),
                 probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
                 predictionCol=LR_PREDICTION,
             ),
             # The score head: polarity that carries to other texts, at a fixed strong penalty.
             LogisticRegression(
-                featuresCol=score_features, labelCol=LABEL_INDEX, weightCol=CLASS_WEIGHT,
-                family="multinomial", regParam=cfg.score_reg_param, elasticNetParam=0.0,
-                maxIter=100, tol=1e-5, probabilityCol=SCORE_PROBABILITY,
-                rawPredictionCol="score_raw", predictionCol="score_prediction",
+                **dict(common, featuresCol=score_features), regParam=cfg.score_reg_param,
+                probabilityCol=SCORE_PROBABILITY, rawPredictionCol="score_raw",
+                predictionCol="score_prediction",
             ),
         ]  # fmt: skip
     if name == "word2vec_classifierdl":
@@ -299,7 +307,7 @@ def training_rows(
 ) -> DataFrame:
     """Rows a candidate trains on, labels balanced (by weight for the vector candidates, by
     oversampling for the text ones). Vivekn knows only positive and negative."""
-    if name in VECTOR_CANDIDATES:
+    if name in LOGREG_CANDIDATES:
         return with_class_weights(df, counts or label_counts(df))
     if name == "vivekn":
         df = df.where(F.col(LABEL).isin(POSITIVE, NEGATIVE))

@@ -1,9 +1,16 @@
 """Review text made ready for NLP, and a defined outcome for text that cannot be scored.
 
-Every review gets a `text_status`: scorable text is `ok`, `markup_removed` (HTML tags
-and scripts stripped) or `truncated` (scored on its first `max_text_chars` characters);
-`empty`, `no_words` (emoji, digits, punctuation) and `non_latin` (mostly non-Latin
-letters; the models are trained on English reviews) get the label `unknown` instead.
+Every review gets a `language` and a `text_status`. The language comes from script
+statistics, which work on a review of two characters as well as on a page: `zh` when its
+Han characters outweigh its other letters (one character counting as HAN_WEIGHT letters,
+since a Chinese word is one or two characters and an English one five letters; text with
+Japanese kana is not `zh`), `en` when most letters are Latin (every Latin-script review is
+read by the English model, as before), `other` for the rest, letterless text included.
+
+Scorable text is `ok`, `markup_removed` (HTML tags and scripts stripped) or `truncated`
+(scored on its first `max_text_chars` characters); `empty`, `no_words` (emoji, digits,
+punctuation; a Chinese review needs one Han character, any other `min_letters` letters)
+and `non_latin` (language `other`: no model reads it) get the label `unknown` instead.
 """
 
 from __future__ import annotations
@@ -16,6 +23,13 @@ from insight.config import NlpConfig
 
 TEXT = "nlp_text"  # title and body, cleaned: what the models read
 TEXT_STATUS = "text_status"
+LANGUAGE = C.LANGUAGE
+
+EN, ZH, OTHER = "en", "zh", "other"
+LANGUAGES = (EN, ZH, OTHER)
+# One Han character weighs as much as this many letters of other scripts (see above):
+# "iPhone 很好用" is Chinese, "Great speaker, 很好" English.
+HAN_WEIGHT = 3
 
 OK = "ok"
 MARKUP_REMOVED = "markup_removed"
@@ -45,9 +59,19 @@ def strip_markup(text: Column) -> Column:
     return out
 
 
+def language(letters: Column, latin: Column, han: Column, kana: Column, min_latin_share: float
+             ) -> Column:  # fmt: skip
+    """`zh`, `en` or `other` from a text's letter counts (all letters, Latin, Han, kana)."""
+    return (
+        F.when((han > 0) & (kana == 0) & (han * HAN_WEIGHT >= letters - han), ZH)
+        .when((letters > 0) & (latin >= letters * min_latin_share), EN)
+        .otherwise(OTHER)
+    )
+
+
 def with_nlp_text(df: DataFrame, cfg: NlpConfig) -> DataFrame:
-    """Add `nlp_text` (clean, whitespace-collapsed, at most `max_text_chars`) and
-    `text_status` from the review's title and text."""
+    """Add `nlp_text` (clean, whitespace-collapsed, at most `max_text_chars`), `language`
+    and `text_status` from the review's title and text."""
     raw = review_text(F.col(C.TITLE), F.col(C.REVIEW_TEXT))
     stripped = strip_markup(raw)
     # Staged columns: Spark would otherwise evaluate the regexes once per use below.
@@ -55,14 +79,26 @@ def with_nlp_text(df: DataFrame, cfg: NlpConfig) -> DataFrame:
         "_squashed", F.trim(F.regexp_replace(stripped, r"\s+", " "))
     )
     squashed = F.col("_squashed")
+
+    def count(chars: str) -> Column:
+        return F.length(F.regexp_replace(squashed, f"[^{chars}]", ""))
+
+    staged = staged.withColumns(
+        {"_letters": count(r"\p{L}"), "_latin": count(r"\p{IsLatin}"), "_han": count(r"\p{IsHan}")}
+    )
+    letters, latin, han = F.col("_letters"), F.col("_latin"), F.col("_han")
+    # Kana only matter in text with Han characters (Japanese): not counted in the rest.
     staged = staged.withColumn(
-        "_letters", F.length(F.regexp_replace(squashed, r"[^\p{L}]", ""))
-    ).withColumn("_latin", F.length(F.regexp_replace(squashed, r"[^\p{IsLatin}]", "")))
-    letters, latin = F.col("_letters"), F.col("_latin")
+        "_kana", F.when(han > 0, count(r"\p{IsHiragana}\p{IsKatakana}")).otherwise(0)
+    )
+    staged = staged.withColumn(
+        LANGUAGE, language(letters, latin, han, F.col("_kana"), cfg.min_latin_share)
+    )
+    chinese = F.col(LANGUAGE) == ZH
     status = (
         F.when(F.coalesce(F.length(squashed), F.lit(0)) == 0, EMPTY)
-        .when(letters < cfg.min_letters, NO_WORDS)
-        .when(latin < letters * cfg.min_latin_share, NON_LATIN)
+        .when(~chinese & (letters < cfg.min_letters), NO_WORDS)
+        .when(F.col(LANGUAGE) == OTHER, NON_LATIN)
         .when(F.length(squashed) > cfg.max_text_chars, TRUNCATED)
         .when(F.col("_markup"), MARKUP_REMOVED)
         .otherwise(OK)
@@ -70,7 +106,7 @@ def with_nlp_text(df: DataFrame, cfg: NlpConfig) -> DataFrame:
     return (
         staged.withColumn(TEXT, F.substring(squashed, 1, cfg.max_text_chars))
         .withColumn(TEXT_STATUS, status)
-        .drop("_markup", "_squashed", "_letters", "_latin")
+        .drop("_markup", "_squashed", "_letters", "_latin", "_han", "_kana")
     )
 
 
