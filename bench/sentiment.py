@@ -17,7 +17,18 @@ compound score), as a review-polarity data set would. Every model sees the same 
 Speed: reviews per second through the served pipeline (encoder included) on local[2], for
 each encoder precision and length, with the accuracy each speed step costs.
 
+Chinese (`--only zh`, a few minutes; the English part takes about 20): the shared
+ChnSentiCorp hotel reviews (../shared/data/chinese-hotel-reviews, 7,766 real reviews, binary
+labels). A stratified quarter is held out; the nlp job's own Chinese training code
+(insight.nlp.model.train_zh: jieba words, TF-IDF, logistic regression, regularisation
+chosen by its inner checks) trains on the rest, labels 1 -> 5 stars, 0 -> 1 star. Ours and
+SnowNLP (the classic Chinese sentiment library, the VADER of Chinese) are measured on the
+same held-out rows: accuracy and macro F1 of the binary label, and reviews per second
+(ours: segmentation + model on Spark local[2]; SnowNLP: one Python process). Its results
+go to the `chinese` key of sentiment.json, next to the English ones (merged, not replaced).
+
     python -m bench.sentiment [--alexa PATH] [--clothing PATH] [--samples 250,500,1000]
+    python -m bench.sentiment --only zh [--chinese PATH]
 """
 
 from __future__ import annotations
@@ -52,12 +63,13 @@ from insight.nlp.sentiment import (
     with_label,
     with_prediction,
 )
-from insight.nlp.text import TEXT, scorable, with_nlp_text
+from insight.nlp.text import LANGUAGE, TEXT, ZH, scorable, with_nlp_text
 from insight.spark import build_spark
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data"
 ALEXA = DATA / "amazon-alexa-reviews/amazon_alexa.tsv"
 CLOTHING = DATA / "clothing-reviews/womens_clothing_reviews_1000.csv"
+CHINESE = DATA / "chinese-hotel-reviews/ChnSentiCorp_htl_all.csv"
 SEED = 17
 TEST_SHARE = 0.25
 SCHEMA = (
@@ -417,7 +429,116 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
     }
 
 
-def render(payload: dict) -> None:
+def load_chinese(path: Path) -> pd.DataFrame:
+    """ChnSentiCorp: `label,review` lines without a header; 1 positive, 0 negative. As
+    shop reviews: positive 5 stars, negative 1 star, one group (one shop)."""
+    raw = pd.read_csv(path, header=None, names=["label", "review"], keep_default_na=False)
+    return pd.DataFrame({
+        C.REVIEW_ID: [f"H{i:05d}" for i in range(len(raw))], C.TITLE: None,
+        C.REVIEW_TEXT: raw["review"].astype(str),
+        C.RATING: raw["label"].map({1: 5, 0: 1}).astype(int), review_model.GROUP: "hotel",
+    })  # fmt: skip
+
+
+def run_chinese(path: Path, overrides: list[str]) -> dict:
+    """Our Chinese model (the nlp job's training code) and SnowNLP on the same held-out
+    quarter of the hotel reviews."""
+    from bench.peers import snownlp_sentiment
+
+    cfg = load_config("local", lake="/tmp/insight-bench-sentiment-zh", overrides=overrides)
+    spark = build_spark(cfg)
+    reviews = with_nlp_text(spark.createDataFrame(load_chinese(path), SCHEMA), cfg.nlp)
+    reviews = reviews.transform(with_label).cache()
+    languages = {r[0]: r[1] for r in reviews.groupBy(LANGUAGE).count().collect()}
+    usable = scorable(reviews).where(F.col(LANGUAGE) == ZH)
+    split = review_model.split_holdout(usable, TEST_SHARE, SEED).cache()
+    rows = split.select(C.REVIEW_ID, LABEL, TEXT, "_holdout").collect()
+    truth = {r[0]: r[1] for r in rows if r[3]}
+    texts = {r[0]: r[2] for r in rows if r[3]}
+    t0 = time.perf_counter()
+    trained = review_model.train_zh(split.where(~F.col("_holdout")).drop("_holdout"), cfg)
+    train_seconds = time.perf_counter() - t0
+    held = split.where("_holdout").drop("_holdout").repartition(2).cache()
+    held.count()
+    t0 = time.perf_counter()
+    scored = review_model.score_zh(trained.model, held, cfg.nlp.keyphrases_per_review)
+    got = {r[0]: (r[1], r[2], r[3]) for r in scored.select(
+        C.REVIEW_ID, SENTIMENT, SENTIMENT_SCORE, C.KEYPHRASES).collect()}  # fmt: skip
+    ours_seconds = time.perf_counter() - t0
+    ids = sorted(truth)
+    truth_list = [truth[i] for i in ids]
+    accuracy, macro_f1 = review_model.classification_metrics(
+        truth_list, [got[i][0] or NEUTRAL for i in ids]
+    )
+    b_acc, b_f1 = binary_metrics(truth_list, [got[i][1] or 0.0 for i in ids])
+    peer, peer_rps = snownlp_sentiment.scores([texts[i] for i in ids])
+    p_acc, p_f1 = review_model.classification_metrics(
+        truth_list, [POSITIVE if s >= snownlp_sentiment.THRESHOLD else NEGATIVE for s in peer]
+    )
+    majority = max((POSITIVE, NEGATIVE), key=truth_list.count)
+    examples = [{"review": texts[i][:60], "truth": truth[i], "sentiment": got[i][0],
+                 "keyphrases": [p["phrase"] for p in got[i][2]]} for i in ids[:5]]  # fmt: skip
+    result = {
+        "data": str(path),
+        "what": "binary sentiment of real hotel reviews (ChnSentiCorp); held-out stratified "
+        "quarter; ours trained on the rest with the nlp job's Chinese training code",
+        "machine": machine(),
+        "config": {
+            "master": "local[2]",
+            "seed": SEED,
+            "test_share": TEST_SHARE,
+            "zh_reg_params": list(cfg.nlp.zh_reg_params),
+            "zh_hash_features": cfg.nlp.zh_hash_features,
+            "zh_min_doc_freq": cfg.nlp.zh_min_doc_freq,
+        },
+        "rows": len(rows),
+        "languages": languages,
+        "train_rows": len(rows) - len(ids),
+        "test_rows": len(ids),
+        "test_labels": {k: truth_list.count(k) for k in (POSITIVE, NEGATIVE)},
+        "chosen": trained.chosen.key,
+        "candidates": [
+            {"model": r.key, "inner_accuracy": r.accuracy, "inner_macro_f1": r.macro_f1}
+            for r in trained.candidates
+        ],
+        "accuracy": accuracy,
+        "macro_f1": macro_f1,
+        "binary_accuracy": b_acc,
+        "binary_macro_f1": b_f1,
+        "snownlp_accuracy": p_acc,
+        "snownlp_macro_f1": p_f1,
+        "majority_accuracy": truth_list.count(majority) / len(truth_list),
+        "reviews_per_second": len(ids) / ours_seconds,
+        "snownlp_reviews_per_second": peer_rps,
+        "train_seconds": train_seconds,
+        "examples": examples,
+    }
+    print(json.dumps({k: v for k, v in result.items() if k not in ("machine", "examples")},
+                     indent=1, default=str))  # fmt: skip
+    return result
+
+
+def render_chinese(p: dict) -> str:
+    rows = [
+        {"model": f"ours ({p['chosen']})", "accuracy": p["accuracy"], "macro_f1": p["macro_f1"],
+         "rps": p["reviews_per_second"]},
+        {"model": "SnowNLP (peer)", "accuracy": p["snownlp_accuracy"],
+         "macro_f1": p["snownlp_macro_f1"], "rps": p["snownlp_reviews_per_second"]},
+        {"model": "majority class (positive)", "accuracy": p["majority_accuracy"]},
+    ]  # fmt: skip
+    cols = [("model", "model"), ("accuracy", "accuracy"), ("macro_f1", "macro F1"),
+            ("rps", "reviews/s")]  # fmt: skip
+    m = p["machine"]
+    return (
+        f"### Chinese: ChnSentiCorp hotel reviews, held-out quarter ({p['test_rows']:,} "
+        f"reviews {p['test_labels']}), trained on {p['train_rows']:,}\n\n{table(rows, cols)}\n\n"
+        f"Measured {m['measured_at']} on {m['cores']} cores: ours on Spark `local[2]` "
+        "(jieba segmentation + model), SnowNLP in one Python process. Label from the "
+        "model's class (ours) and from sentiments >= 0.5 (SnowNLP)."
+    )
+
+
+def render(payload: dict, readme: bool = True) -> None:
     cols = [("model", "model"), ("chosen", "served"), ("accuracy", "accuracy"),
             ("macro_f1", "macro F1"), ("binary_accuracy", "binary acc."),
             ("binary_macro_f1", "binary F1"), ("binary_balanced_accuracy", "binary bal. acc."),
@@ -474,9 +595,12 @@ def render(payload: dict) -> None:
         f"end to end), VADER in one Python process ({p['vader_reviews_per_second']:,.0f} "
         "reviews/s). Binary: reviews with 1-2 or 4-5 stars, judged by the sign of the score."
     )
+    if p.get("chinese"):
+        facts = f"{facts}\n\n{render_chinese(p['chinese'])}"
     md = "\n\n".join(parts)
     (RESULTS / "sentiment.md").write_text(f"# Sentiment benchmark\n\n{md}\n\n{facts}\n")
-    update_readme("sentiment", f"{md}\n\n{facts}")
+    if readme:
+        update_readme("sentiment", f"{md}\n\n{facts}")
     print(md)
     print(facts)
 
@@ -500,10 +624,25 @@ def main(argv: list[str] | None = None) -> int:
         "--conf", action="append", default=[], metavar="KEY=VALUE",
         help="config override, e.g. --conf 'nlp.candidates=[minilm_logreg]'",
     )  # fmt: skip
+    parser.add_argument("--chinese", type=Path, default=CHINESE,
+                        help="ChnSentiCorp_htl_all.csv path")  # fmt: skip
+    parser.add_argument(
+        "--only", choices=("en", "zh"),
+        help="only the English part (about 20 min) or only the Chinese one (minutes); "
+        "--only zh merges its results into sentiment.json and leaves README.md alone",
+    )  # fmt: skip
     parser.add_argument("--render", action="store_true", help="only re-render from sentiment.json")
     args = parser.parse_args(argv)
     if args.render:
         render(json.loads((RESULTS / "sentiment.json").read_text()))
+        return 0
+    if args.only != "en" and not args.chinese.is_file():
+        parser.error(f"--chinese {args.chinese}: no such file (the shared data folder)")
+    if args.only == "zh":
+        merged = json.loads((RESULTS / "sentiment.json").read_text())
+        merged["chinese"] = run_chinese(args.chinese, args.conf)
+        write_results("sentiment", merged)
+        render(merged, readme=False)
         return 0
     for flag, path in (("--alexa", args.alexa), ("--clothing", args.clothing)):
         if not path.is_file():
@@ -512,6 +651,10 @@ def main(argv: list[str] | None = None) -> int:
             )
     samples = [int(s) for s in args.samples.split(",") if s.strip()]
     payload = run(args.alexa, args.clothing, samples, args.repeat, args.conf)
+    if args.only != "en":
+        payload["chinese"] = run_chinese(args.chinese, args.conf)
+    else:  # keep the Chinese results of an earlier run
+        payload["chinese"] = json.loads((RESULTS / "sentiment.json").read_text()).get("chinese")
     write_results("sentiment", payload)
     render(payload)
     return 0
