@@ -7,6 +7,7 @@ import json
 import os
 import platform
 import shutil
+import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +31,7 @@ def machine() -> dict:
             platform.processor(),
         )
     return {
+        "commit": commit(),
         "cores": os.cpu_count(),
         "memory_gib": round(mem_kb / 1024**2, 1),
         "cpu": cpu,
@@ -37,6 +39,28 @@ def machine() -> dict:
         "versions": versions,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+
+
+def commit() -> str:
+    """The checked-out commit a figure is measured on; "+changes" when tracked files differ
+    from it (the figure then belongs to no commit exactly)."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def run_job(job: str, args: list[str]) -> None:
+    """`insight run JOB ARGS` inside this process (the benchmark's one Spark session)."""
+    from insight.cli import main
+
+    code = main(["run", job, *args])
+    if code != 0:
+        raise SystemExit(f"insight run {job} {' '.join(args)} failed (exit {code})")
 
 
 def scales_parser(doc: str | None, default: str) -> argparse.ArgumentParser:

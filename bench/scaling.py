@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
 import psutil
 
+from bench import sparklog
 from bench.common import (
     RESULTS,
     fresh_lake,
@@ -71,15 +72,28 @@ class PeakMemory:
         self._thread.join()
 
 
-def stage_seconds(lake: Path) -> dict[str, float]:
-    """Seconds of each task of the DAG run, from the run ledger (one row per finished job)."""
+def stage_windows(lake: Path) -> dict[str, tuple[datetime, datetime]]:
+    """When each task of the DAG run started and finished, from the run ledger (one row per
+    finished job)."""
     spark = build_spark(load_config("local", lake=str(lake)))
     rows = (
         tables.read(spark, tables.RUN_LEDGER, str(lake))
         .where(f"table_name IS NULL AND status = 'done' AND as_of = '{AS_OF}' AND job != 'all'")
         .collect()
     )
-    return {r["job"]: round((r["finished_at"] - r["started_at"]).total_seconds(), 2) for r in rows}
+    return {r["job"]: (r["started_at"], r["finished_at"]) for r in rows}
+
+
+def throughput(records: dict, customers: int, seconds: dict[str, float]) -> dict[str, dict]:
+    """Rows (or customers) per second of each stage, by what the stage reads most of."""
+    unit = {"clean": "rows", "ingest": "rows", "nlp": "reviews"}
+    rows = sum(v for k, v in records.items() if k in ("customers", "products", "events", "reviews"))
+    counts = {"rows": rows, "reviews": records.get("reviews", 0), "customers": customers}
+    out = {}
+    for stage, secs in seconds.items():
+        what = unit.get(stage, "customers")
+        out[stage] = {"unit": f"{what}/s", "per_second": round(counts[what] / secs, 1)}
+    return out
 
 
 def exponent(sizes: list[int], seconds: list[float]) -> float:
@@ -93,12 +107,20 @@ def run_size(work: Path, customers: int, review_factor: float) -> dict:
 
     lake = fresh_lake(work, "scaling", customers, SEED, review_factor)
     manifest = json.loads((lake / "truth" / "manifest.json").read_text())
+    # One event log for the bench process (a Spark session outlives the sizes); each
+    # stage's profile takes the jobs that started inside its ledger window.
+    event_log = work / "eventlog"
+    args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
     with PeakMemory() as memory:
         t0 = time.monotonic()
-        rc = run_all.main(["--env", "local", "--lake", str(lake), "--as-of", AS_OF])
+        rc = run_all.main([*args, "--conf", sparklog.conf(event_log)])
         wall = time.monotonic() - t0
     if rc != 0:
         raise SystemExit(f"insight run all failed at {customers} customers (exit {rc})")
+    windows = stage_windows(lake)
+    seconds = {
+        job: round((end - start).total_seconds(), 2) for job, (start, end) in windows.items()
+    }
     return {
         "customers": customers,
         "measured_at": machine()["measured_at"],
@@ -106,7 +128,9 @@ def run_size(work: Path, customers: int, review_factor: float) -> dict:
         "review_factor": review_factor,
         "wall_seconds": round(wall, 1),
         "peak_rss_gib": round(memory.peak / 1024**3, 2),
-        "stage_seconds": stage_seconds(lake),
+        "stage_seconds": seconds,
+        "throughput": throughput(manifest.get("records", {}), customers, seconds),
+        "profile": sparklog.profile(event_log, windows),
         "features_peer": features_peer(lake),
     }
 
@@ -161,12 +185,18 @@ def render(name: str, payload: dict) -> None:
         )
         for s in sizes if "features_peer" in s
     )  # fmt: skip
+    largest = sizes[-1]
+    if "profile" in largest:
+        md += f"\n\n{profile_table(largest)}"
     m = payload["machine"]
     facts = (
         f"Seconds per DAG task (run ledger) per number of generated customers; b fitted on "
         f"log seconds vs log customers. Whole runs (wall time, peak resident memory of the "
         f"process tree): {runs}. Measured {m['measured_at']} on {m['cores']} cores, "
-        f"{m['memory_gib']} GiB; Spark `local[2]`. The features task in one pandas process "
+        f"{m['memory_gib']} GiB; Spark `local[2]`; commit {m.get('commit', 'not recorded')}. "
+        f"Profile (from Spark's event log): Spark jobs started in the task, the wall seconds "
+        f"during which one ran, and the rest (driver-side work: Python, planning, Delta log "
+        f"handling, GX, process start-up). The features task in one pandas process "
         f"on the same silver tables, per size: {peers or 'not run'}."
     )
     (RESULTS / f"{name}.md").write_text(f"# Scaling: the whole DAG\n\n{md}\n\n{facts}\n")
@@ -174,6 +204,20 @@ def render(name: str, payload: dict) -> None:
         update_readme("scaling", f"{md}\n\n{facts}")
     print(md)
     print(facts)
+
+
+def profile_table(size: dict) -> str:
+    """Where the seconds of one size's stages go, with each stage's throughput."""
+    rows = [
+        {"stage": stage, "s": secs, **size["profile"].get(stage, {}),
+         "rate": f"{size['throughput'][stage]['per_second']:,} {size['throughput'][stage]['unit']}"}
+        for stage, secs in sorted(size["stage_seconds"].items(), key=lambda kv: -kv[1])
+    ]  # fmt: skip
+    cols = [("stage", f"stage at {size['customers']:,}"), ("s", "s"), ("rate", "throughput"),
+            ("spark_jobs", "Spark jobs"), ("in_spark_jobs_s", "s in Spark jobs"),
+            ("outside_spark_jobs_s", "s outside"), ("task_cpu_s", "task CPU s"),
+            ("delta_jobs", "Delta jobs")]  # fmt: skip
+    return table(rows, cols)
 
 
 def stages_of(sizes: list[dict]) -> list[str]:

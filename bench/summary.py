@@ -157,8 +157,9 @@ def collect(results: Path = RESULTS) -> tuple[list[Row], list[str]]:
             continue
         data = json.loads(path.read_text())
         rows += extract(data)
-        measured = data.get("machine", {}).get("measured_at", "unknown time")
-        notes.append(f"{stage}: measured {measured}")
+        m = data.get("machine", {})
+        measured = m.get("measured_at", "unknown time")
+        notes.append(f"{stage}: measured {measured} on commit {m.get('commit', 'not recorded')}")
     return rows, notes
 
 

@@ -3,10 +3,13 @@ peer or stage that did not run is named, never filled in."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 
 import pytest
 
+import bench
 from bench import summary
 
 
@@ -15,7 +18,7 @@ def write(folder, stage: str, payload: dict) -> None:
 
 
 def test_rows_carry_the_files_figures_and_ratios(tmp_path):
-    when = {"machine": {"measured_at": "2026-01-02T03:04:05+00:00"}}
+    when = {"machine": {"measured_at": "2026-01-02T03:04:05+00:00", "commit": "abc1234"}}
     write(tmp_path, "clean", {**when, "scales": [
         {"customers": 2000, "rows_per_second": 1500.0, "pandas_rows_per_second": 20000.0},
         {"customers": 100000, "rows_per_second": 24000.0, "pandas_rows_per_second": 19200.0,
@@ -46,7 +49,7 @@ def test_rows_carry_the_files_figures_and_ratios(tmp_path):
     assert sklearn == [(0.70, pytest.approx(0.72 / 0.70), "same run"), (None, None, "not run yet")]
     # Stages without a results file are named with the command that makes one.
     assert "sentiment: no sentiment.json (run `make bench-sentiment`)" in notes
-    assert "clean: measured 2026-01-02T03:04:05+00:00" in notes
+    assert "clean: measured 2026-01-02T03:04:05+00:00 on commit abc1234" in notes
 
     md = summary.markdown(rows, notes)
     assert (
@@ -95,3 +98,12 @@ def test_scaling_line_names_exponents_and_the_largest_run(tmp_path):
         "32,000 customers, 1,280,000 events, 106,666 reviews: `insight run all` in 75.5 min, "
         "peak memory 9.25 GiB."
     )
+
+
+@pytest.mark.parametrize(
+    "module", [m.name for m in pkgutil.iter_modules(bench.__path__) if not m.ispkg]
+)
+def test_every_benchmark_imports(module):
+    # A renamed job or constant once broke three `make bench-*` targets unnoticed: the
+    # benchmarks run by hand, so nothing else imports them.
+    importlib.import_module(f"bench.{module}")
