@@ -8,30 +8,35 @@ Writes bench/results/clean.json and bench/results/clean.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 from pyspark.sql import functions as F
 
+from bench import sparklog
 from bench.common import (
     RESULTS,
     fresh_lake,
     machine,
+    run_job,
     scales_parser,
     table,
     update_readme,
     write_results,
 )
-from bench.peers.pandas_clean import clean_lake
+from bench.peers.pandas_clean import KEYS, clean_lake
+from insight import columns as C
 from insight import tables
 from insight.clean.run import clean_params
 from insight.config import load_config
 from insight.pii import load_salt, pseudonymise
 from insight.spark import build_spark
-from jobs import clean, ingest
 
 AS_OF = "2025-12-31"
 SEED = 42
@@ -41,11 +46,13 @@ log = logging.getLogger("bench.clean")
 def run_scale(work: Path, customers: int) -> dict:
     lake = fresh_lake(work, "clean", customers, SEED)
     args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
+    # The session (started by the first job) writes its event log here for the profile.
+    event_log = work / "eventlog"
     t0 = time.monotonic()
-    assert ingest.main(args) == 0, "ingest failed"
+    run_job("ingest", [*args, "--conf", sparklog.conf(event_log)])
     ingest_s = time.monotonic() - t0
     t0 = time.monotonic()
-    assert clean.main(args) == 0, "clean failed"
+    run_job("clean", args)
     clean_s = time.monotonic() - t0
 
     cfg = load_config("local", lake=str(lake))
@@ -53,6 +60,14 @@ def run_scale(work: Path, customers: int) -> dict:
     ledger = tables.read(spark, tables.RUN_LEDGER, str(lake)).where(
         "job = 'clean' AND status = 'ok'"
     )
+    windows = {
+        f"{r.table_name} {r.batch_id}": (r.started_at, r.finished_at) for r in ledger.collect()
+    }
+    job = tables.read(spark, tables.RUN_LEDGER, str(lake)).where(
+        "job = 'clean' AND table_name IS NULL AND status = 'done'"
+    )
+    for r in job.collect():
+        windows["clean job"] = (r.started_at, r.finished_at)
     agg = ledger.groupBy().sum("rows_in", "validation_seconds").first()
     rows_in, gx_s = int(agg[0]), float(agg[1])
     spark_counts = {
@@ -75,7 +90,8 @@ def run_scale(work: Path, customers: int) -> dict:
     )
     pandas_s = time.monotonic() - t0
     pandas_rows = sum(c["rows_in"] for c in pandas_counts.values())
-    agree = all(
+    differences = {e: row_differences(spark, lake, e) for e in spark_counts}
+    agree = not any(differences.values()) and all(
         spark_counts[e][k] == pandas_counts[e][k]
         for e in spark_counts
         for k in ("silver", "quarantined")
@@ -98,8 +114,35 @@ def run_scale(work: Path, customers: int) -> dict:
         "pandas_rows_per_second": round(pandas_rows / pandas_s, 1),
         "spark_over_pandas": round((rows_in / clean_s) / (pandas_rows / pandas_s), 3),
         "same_result_as_pandas": agree,
+        "row_differences": differences,
+        "profile": sparklog.profile(event_log, windows),
         "counts": {"spark": spark_counts, "pandas": pandas_counts},
     }
+
+
+def row_differences(spark, lake: Path, entity: str) -> dict[str, int]:
+    """Rows that differ between Spark's and pandas' result, by key and content: silver keys
+    only one side kept, and quarantined lines (by the SHA-256 of the raw line, with the rules
+    it failed) only one side quarantined. Empty: the same rows."""
+    key = KEYS[entity]
+    ours = set(tables.read(spark, tables.silver(entity), str(lake)).select(key).toPandas()[key])
+    theirs = set(pd.read_parquet(lake / "pandas" / f"silver_{entity}.parquet", columns=[key])[key])
+    quarantined = tables.read(spark, tables.quarantine(entity), str(lake)).select(
+        "raw_sha256", F.array_sort(C.FAILED_RULES).alias("rules")
+    )
+    ours_q = Counter((r.raw_sha256, tuple(r.rules)) for r in quarantined.toLocalIterator())
+    peer = pd.read_parquet(lake / "pandas" / f"quarantine_{entity}.parquet")
+    theirs_q = Counter(
+        (hashlib.sha256(raw.encode()).hexdigest(), tuple(sorted(rules.split(";"))))
+        for raw, rules in zip(peer["_raw"], peer["failed_rules"], strict=True)
+    )
+    found = {
+        "silver_only_spark": len(ours - theirs),
+        "silver_only_pandas": len(theirs - ours),
+        "quarantine_only_spark": sum((ours_q - theirs_q).values()),
+        "quarantine_only_pandas": sum((theirs_q - ours_q).values()),
+    }
+    return {k: v for k, v in found.items() if v}
 
 
 def parquet_floor(spark, lake: Path) -> float:
@@ -127,7 +170,11 @@ def pseudonymise_rate(spark, rows: int, salt: bytes) -> float:
 
 def render(payload: dict) -> None:
     """bench/results/clean.md and the README's performance section, from the results."""
-    results = payload["scales"]
+    results = []
+    for r in payload["scales"]:
+        job = r.get("profile", {}).get("clean job", {})
+        out = job.get("outside_spark_jobs_s", "")
+        results.append({**r, "spark_jobs": job.get("spark_jobs", ""), "outside": out})
     md = table(
         results,
         [
@@ -142,6 +189,8 @@ def render(payload: dict) -> None:
             ("pandas_rows_per_second", "pandas rows/s"),
             ("spark_over_pandas", "Spark / pandas"),
             ("same_result_as_pandas", "same result"),
+            ("spark_jobs", "Spark jobs"),
+            ("outside", "s outside Spark jobs"),
         ],
     )
     m = payload["machine"]
@@ -151,7 +200,10 @@ def render(payload: dict) -> None:
         "*same result*: both kept and quarantined exactly the same rows. *share of Parquet "
         "floor*: clean's throughput as a share of a plain Parquet read + write of the same "
         "bronze tables (1.0 would be the physical limit). *HMAC rows/s*: the pseudonymise "
-        "step alone on as many generated ids as the scale has events."
+        "step alone on as many generated ids as the scale has events. *Spark jobs*, *s outside "
+        "Spark jobs*: the clean job's profile from Spark's event log (driver-side time: "
+        "planning, Delta log handling, GX's Python, commits). "
+        f"Commit {m.get('commit', 'not recorded')}."
     )
     (RESULTS / "clean.md").write_text(f"# Clean stage benchmark\n\n{md}\n\n{facts}\n")
     update_readme("clean", f"{md}\n\n{facts}")

@@ -24,6 +24,7 @@ from bench.common import (
     RESULTS,
     fresh_lake,
     machine,
+    run_job,
     scales_parser,
     table,
     update_readme,
@@ -36,11 +37,10 @@ from insight.config import load_config
 from insight.pii import load_salt, pseudonymise
 from insight.segment.schemas import CUSTOMER_SEGMENTS
 from insight.spark import build_spark
-from jobs import clean, clv, customer_profile, features, ingest, segment
 
 AS_OF = "2025-12-31"
 SEED = 42
-STAGES = {"features": features, "segment": segment, "clv": clv, "profile": customer_profile}
+STAGES = ("features", "segment", "clv", "profile")
 
 
 def truth_frame(spark, lake: Path, salt: bytes):
@@ -58,11 +58,12 @@ def truth_frame(spark, lake: Path, salt: bytes):
 def run_scale(work: Path, customers: int) -> dict:
     lake = fresh_lake(work, "profile", customers, SEED)
     args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
-    assert ingest.main(args) == 0 and clean.main(args) == 0, "ingest/clean failed"
+    run_job("ingest", args)
+    run_job("clean", args)
     seconds = {}
-    for name, job in STAGES.items():
+    for name in STAGES:
         t0 = time.monotonic()
-        assert job.main(args) == 0, f"{name} failed"
+        run_job(name, args)
         seconds[name] = round(time.monotonic() - t0, 2)
         print(f"{customers} customers: {name} {seconds[name]} s")
 

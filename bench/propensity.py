@@ -28,7 +28,15 @@ import pandas as pd
 from pyspark.sql import functions as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from bench.common import RESULTS, fresh_lake, machine, table, update_readme, write_results
+from bench.common import (
+    RESULTS,
+    fresh_lake,
+    machine,
+    run_job,
+    table,
+    update_readme,
+    write_results,
+)
 from bench.peers import sklearn_propensity
 from insight import columns as C
 from insight.config import load_config
@@ -38,10 +46,10 @@ from insight.pii import load_salt, pseudonymise
 from insight.propensity import baseline, distributed, train
 from insight.propensity.dataset import (
     CATEGORICAL_FEATURES,
-    CHURN,
+    CHURN_TARGET,
     LABEL,
     NUMERIC,
-    PURCHASE,
+    PURCHASE_TARGET,
     TARGETS,
     model_inputs,
 )
@@ -50,7 +58,6 @@ from insight.propensity.run import features_at, sources
 from insight.propensity.score import PROBABILITY, score_keras, score_spark
 from insight.runtime import JobRun
 from insight.spark import build_spark
-from jobs import clean, features, ingest
 
 AS_OF = "2025-12-31"
 SEED = 42
@@ -65,7 +72,7 @@ def truth_labels(spark, lake: Path, salt: bytes):
         [(r["customer_id"], float(r["future_purchases_30d"] > 0),
           float(r["churn_date"] is not None and date.fromisoformat(r["churn_date"]) <= end))
          for r in rows],
-        f"customer_id string, {PURCHASE} double, {CHURN} double",
+        f"customer_id string, {PURCHASE_TARGET} double, {CHURN_TARGET} double",
     )  # fmt: skip
     keyed = df.transform(pseudonymise, {C.CUSTOMER_KEY: "customer_id"}, salt=salt)
     return keyed.drop("customer_id")
@@ -78,7 +85,8 @@ def auc_pair(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 def run(work: Path, customers: int) -> dict:
     lake = fresh_lake(work, "propensity", customers, SEED)
     args = ["--env", "local", "--lake", str(lake), "--as-of", AS_OF]
-    assert ingest.main(args) == 0 and clean.main(args) == 0 and features.main(args) == 0
+    for job in ("ingest", "clean", "features"):
+        run_job(job, args)
     cfg = load_config("local", lake=str(lake))
     spark = build_spark(cfg)
     job = JobRun("propensity", cfg, spark, date.fromisoformat(AS_OF))
@@ -92,7 +100,9 @@ def run(work: Path, customers: int) -> dict:
         run_id = registry.use_tracking(cfg).create_run(exp).info.run_id
         trained = train.train_target(cfg, src, job.as_of, target, run_id)
         seconds = time.monotonic() - t0
-        population = inputs if target == PURCHASE else inputs.where(F.col(FC.EVENTS_TOTAL) > 0)
+        population = (
+            inputs if target == PURCHASE_TARGET else inputs.where(F.col(FC.EVENTS_TOTAL) > 0)
+        )
         t1 = time.monotonic()
         tf_scores = score_keras(population, trained.spec, trained.weights).cache()
         n = tf_scores.count()
@@ -129,7 +139,7 @@ def run(work: Path, customers: int) -> dict:
         }  # fmt: skip
         print(f"{target}: tf AUC {auc_tf} vs gbt {auc_gbt} vs scikit-learn {auc_sk} on the truth")
         tf_scores.unpersist()
-        if target == PURCHASE:
+        if target == PURCHASE_TARGET:
             out["throughput"] = throughput(cfg, trained, lake)
     inputs.unpersist()
     return out
@@ -206,10 +216,9 @@ def main(argv: list[str] | None = None) -> int:
         "config": {"env": "local", "master": "local[2]", "as_of": AS_OF, "seed": SEED},
         "result": result,
         # The figures the issue names, at the top level, for the purchase target.
-        "auc_tf": result[PURCHASE]["auc_tf"], "auc_gbt": result[PURCHASE]["auc_gbt"],
-        "pr_auc_tf": result[PURCHASE]["pr_auc_tf"], "pr_auc_gbt": result[PURCHASE]["pr_auc_gbt"],
+        **{k: result[PURCHASE_TARGET][k] for k in ("auc_tf", "auc_gbt", "pr_auc_tf", "pr_auc_gbt")},
         **result["throughput"],
-        "score_rows_per_second": result[PURCHASE]["score_rows_per_second"],
+        "score_rows_per_second": result[PURCHASE_TARGET]["score_rows_per_second"],
     }  # fmt: skip
     write_results("propensity", payload)
     render(payload)
