@@ -118,6 +118,8 @@ def test_zero_price_is_kept_and_the_product_takes_its_last_positive_price(mapped
     assert (heart["price"], heart["name"], heart["category_path"], heart["currency"]) == (
         "2.55", "WHITE HANGING HEART T-LIGHT HOLDER", "Uncategorised", "GBP")  # fmt: skip
     assert mapped["profile"]["zero_price"] == 2
+    # on sale within the mapping's 90 days before the export's last line (2011-06-08)
+    assert heart["available"] == "true" and mapped["products"]["22556"]["available"] is None
 
 
 def test_a_write_off_stays_negative_for_clean_to_quarantine(mapped):

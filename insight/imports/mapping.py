@@ -68,6 +68,9 @@ class Mapping:
     channel: str | None = None  # a constant channel for every event, if the shop has one
     device: str | None = None
     returns: Returns = field(default_factory=Returns)
+    # A product sold within this many days before the export's last line is available
+    # (recommendable); others are unknown. None: availability unknown for every product.
+    available_days: int | None = None
     # Source country name -> ISO-2 code; null: a known name with no single code.
     countries: dict[str, str | None] = field(default_factory=dict)
 
@@ -141,6 +144,8 @@ def _problems(m: Mapping) -> list[str]:
         ZoneInfo(m.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         out.append(f"timezone {m.timezone!r}: not an IANA time zone (e.g. Europe/London)")
+    if m.available_days is not None and m.available_days < 0:
+        out.append(f"available_days {m.available_days}: a number of days, 0 or more")
     bad = sorted(k for k, v in m.countries.items() if v is not None and not ISO2.match(v))
     if bad:
         out.append(f"countries: {', '.join(bad)} must map to an ISO-2 code (two capitals) or null")

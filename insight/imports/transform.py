@@ -213,8 +213,12 @@ def to_products(lines: DataFrame, mapping: Mapping) -> DataFrame:
     name: the latest description; price: the latest positive unit price (else the latest
     price: zero, or negative for clean to reject); category: the latest category, else the
     mapping's `default_category` (the contract needs one; the export has none).
+    available: "true" for a product sold within `mapping.available_days` of the export's
+    last line (it was on sale then), else unknown; no `available_days`: unknown for all.
+    Recommendations only ever offer available products.
     """
     positive = F.when(F.col(PRICE) > 0, F.col(PRICE_TEXT))
+    sale = F.when(~F.col(IS_RETURN) & (F.col(QTY) > 0), F.col(TS_UTC))
     per_product = (
         lines.where(F.col("product_id").isNotNull())
         .groupBy("product_id")
@@ -223,8 +227,18 @@ def to_products(lines: DataFrame, mapping: Mapping) -> DataFrame:
             _latest(CATEGORY).alias("category_path"),
             F.coalesce(_latest(positive), _latest(PRICE_TEXT)).alias("price"),
             F.max(TS_UTC).alias("_last"),
+            F.max(sale).alias("_last_sale"),
         )
     )
+    available = F.lit(None).cast("string")
+    if mapping.available_days is not None:
+        # One row: the export's last time; "sold recently" is relative to it, not to today.
+        end = lines.agg(F.max(TS_UTC).alias("_end"))
+        per_product = per_product.crossJoin(F.broadcast(end))
+        recent = F.col("_last_sale") >= F.col("_end") - F.expr(
+            f"INTERVAL {int(mapping.available_days)} DAYS"
+        )
+        available = F.when(recent, F.lit("true"))
     values = {
         "product_id": F.col("product_id"),
         "sku": F.col("product_id"),
@@ -232,6 +246,7 @@ def to_products(lines: DataFrame, mapping: Mapping) -> DataFrame:
         "category_path": F.coalesce(F.col("category_path"), F.lit(mapping.default_category)),
         "price": F.col("price"),
         "currency": F.lit(mapping.currency.upper()),
+        "available": available,
         "updated_at": _iso(F.col("_last")),
     }
     return per_product.select(
