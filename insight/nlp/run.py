@@ -280,14 +280,15 @@ def nlp_all(run: JobRun) -> None:
                 ready.where(F.col(LANGUAGE) != ZH),
                 ready.where(F.col(LANGUAGE) == ZH),
             )
-            if review_model.uses_vectors(model):
-                english, computed = stored_vectors(run, english)
-                embedded += computed
-            parts = [
-                (review_model.score(model, english), served.label),
-                (unknown(todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE))), served.label),
-            ]
-            if zh:
+            parts = [(unknown(todo.where(~F.col(TEXT_STATUS).isin(*SCORABLE))), served.label)]
+            # Only languages with reviews due are scored: the English model's VectorAssembler
+            # cannot even plan on an empty frame (it reads vector sizes from the first row).
+            if to_score:
+                if review_model.uses_vectors(model):
+                    english, computed = stored_vectors(run, english)
+                    embedded += computed
+                parts.append((review_model.score(model, english), served.label))
+            if zh and zh_todo:
                 scored_zh = review_model.score_zh(
                     zh[1], chinese_rows, run.cfg.nlp.keyphrases_per_review
                 )
