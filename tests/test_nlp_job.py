@@ -380,3 +380,66 @@ def test_profile_has_one_row_per_customer_and_a_rerun_changes_no_content(spark, 
     described = {r["col_name"]: r["comment"] for r in spark.sql(
         f"DESCRIBE TABLE delta.`{CUSTOMER_PROFILE.path(lake.path)}`").collect()}  # fmt: skip
     assert all(described[c] for c in prof.columns)
+
+
+# Rated Chinese reviews: aspect + verdict, stars consistent with the verdict.
+ZH_ASPECTS = ["质量", "物流", "包装", "做工", "客服", "音质", "电池", "屏幕"]
+ZH_PRAISE = ["非常好，很满意", "很棒，值得推荐", "不错，下次还买"]
+ZH_COMPLAINTS = ["太差了，很失望", "有问题，不推荐", "很糟糕，要退货"]
+# Short and mixed Chinese reviews: never dropped, never unknown once a model serves.
+ZH_ODD = {"RZH-SHORT": ("好！", 5), "RZH-EMOJI": ("很好👍👍", 5), "RZH-MIXED": ("iPhone 很好用", 4)}
+
+
+def test_chinese_reviews_get_a_language_their_own_model_and_chinese_keyphrases(spark, lake):
+    """Last in the module (the retrain tests above then see no Chinese reviews): rated
+    Chinese reviews arrive; the nlp run trains, registers and serves a Chinese model for
+    them, and leaves the English reviews' insights as they were."""
+    rated = [
+        (f"RZH-{i:03d}", f"{aspect}{verdict}", stars)
+        for i, (aspect, verdict, stars) in enumerate(
+            (a, v, s)
+            for a in ZH_ASPECTS
+            for vs, s in ((ZH_PRAISE, 5), (ZH_COMPLAINTS, 1))
+            for v in vs
+        )
+    ]
+    rated += [(k, t, s) for k, (t, s) in ZH_ODD.items()]
+    english_before = read(spark, lake, schemas.REVIEW_INSIGHTS).count()
+    # Straight into silver, copies of a cleaned review (ingest and clean are tested
+    # elsewhere; here they would only cost time).
+    reviews = tables.silver("reviews")
+    template = read(spark, lake, reviews).where(f"review_date <= '{AS_OF}'").limit(1)
+    new = spark.createDataFrame(
+        [(k, t, s) for k, t, s in rated], "_id string, _text string, _rating int"
+    )
+    added = template.crossJoin(new).withColumns({
+        C.REVIEW_ID: F.col("_id"), C.TITLE: F.lit(None).cast("string"),
+        C.REVIEW_TEXT: F.col("_text"), C.RATING: F.col("_rating"),
+    }).drop("_id", "_text", "_rating")  # fmt: skip
+    tables.append(added, reviews, lake.path)
+    # One setting, few hashed features: the candidates' selection is tested in the units.
+    fast = ("--conf", "nlp.zh_reg_params=[0.01]", "--conf", "nlp.zh_hash_features=4096")
+    assert nlp.main(lake.args(*fast)) == 0
+    insights = read(spark, lake, schemas.REVIEW_INSIGHTS)
+    rows = {r[C.REVIEW_ID]: r for r in insights.where("review_id LIKE 'RZH-%'").collect()}
+    assert set(rows) == {k for k, _, _ in rated}
+    c = cfg(lake)
+    served = registry.champion(c, c.nlp.zh_model_name)
+    assert served is not None
+    for r in rows.values():
+        assert r[C.LANGUAGE] == text.ZH and r[C.SENTIMENT] != "unknown", r[C.REVIEW_ID]
+        assert r[C.MODEL_VERSION] == served.label
+        # Words of two or more Han characters, or a Latin word of a mixed review (iphone).
+        assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,}|[a-z][a-z0-9]+", p["phrase"])
+                   for p in r[C.KEYPHRASES]), r[C.KEYPHRASES]  # fmt: skip
+    by_stars = {s: [rows[k][C.SENTIMENT_SCORE] for k, _, st in rated if st == s] for s in (1, 5)}
+    assert sum(by_stars[5]) / len(by_stars[5]) > sum(by_stars[1]) / len(by_stars[1])
+    assert any(p["phrase"] in ZH_ASPECTS for r in rows.values() for p in r[C.KEYPHRASES])
+    # English reviews kept their insight (one model each) and their language.
+    english = insights.where(~F.col(C.REVIEW_ID).startswith("RZH-"))
+    assert english.count() == english_before
+    assert english.where(F.col(C.MODEL_VERSION).startswith(f"{c.nlp.zh_model_name}/")).count() == 0
+    assert {r[0] for r in english.select(C.LANGUAGE).distinct().collect()} <= {"en", "other"}
+    last = nlp_ledger(spark, lake)[-1]
+    assert f"Chinese model {served.label}" in last["message"]
+    assert f"zh={len(rated)}" in last["message"]
