@@ -122,11 +122,6 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
         }
 
     def handle(batch: Batch) -> None:
-        # A bronze commit without new rows (an erasure, VACUUM, a table property) still
-        # makes a micro-batch: nothing to clean, and an empty MERGE would commit nothing.
-        if batch.df.isEmpty():
-            log.info("clean %s: batch %d has no new bronze rows", spec.entity, batch.epoch)
-            return
         clean_batch(run, spec, batch, suite=suite, params=params, refs=refs)
 
     step = run.step()
@@ -152,6 +147,31 @@ def clean_entity(run: JobRun, spec: EntitySpec) -> None:
         run.record([entry])
 
 
+@dataclass(frozen=True)
+class Routing:
+    rows_in: int
+    passed: int  # rows that broke no row rule
+    by_rule: dict[str, int]  # rows that broke each rule (a row may break several)
+    batch_ids: list[str]
+
+
+def routing_summary(staged: DataFrame) -> Routing:
+    """Rows in, rows passing, rows per broken rule and the bronze batch ids, in one pass over
+    the staged rows: grouped by (batch, rules broken), a few rows reach the driver. (Four
+    separate counts cost a Spark job each, per batch, per entity.)"""
+    groups = staged.groupBy(C.BATCH_ID, C.FAILED_RULES).count().collect()
+    by_rule: dict[str, int] = {}
+    for g in groups:
+        for rule in g[C.FAILED_RULES] or ():
+            by_rule[rule] = by_rule.get(rule, 0) + g["count"]
+    return Routing(
+        rows_in=sum(g["count"] for g in groups),
+        passed=sum(g["count"] for g in groups if not g[C.FAILED_RULES]),
+        by_rule=by_rule,
+        batch_ids=sorted({g[C.BATCH_ID] for g in groups}),
+    )
+
+
 def clean_batch(
     run: JobRun,
     spec: EntitySpec,
@@ -160,7 +180,8 @@ def clean_batch(
     suite: dict,
     params: dict,
     refs: dict[str, DataFrame],
-) -> BatchCounts:
+) -> BatchCounts | None:
+    """Clean one micro-batch; None when it has no rows."""
     spark, lake, entity = run.spark, run.lake, spec.entity
     step = run.step()
     row_rules, output_rules = suite_rules(suite, ROW), suite_rules(suite, OUTPUT)
@@ -171,8 +192,14 @@ def clean_batch(
         .persist()
     )
     try:
-        rows_in = staged.count()
-        batch_ids = sorted(r[0] for r in staged.select(C.BATCH_ID).distinct().collect())
+        routed = routing_summary(staged)
+        rows_in, n_good, by_rule = routed.rows_in, routed.passed, routed.by_rule
+        if rows_in == 0:
+            # A bronze commit without new rows (an erasure, VACUUM, a table property) still
+            # makes a micro-batch: nothing to clean, and an empty MERGE would commit nothing.
+            log.info("clean %s: batch %d has no new bronze rows", entity, batch.epoch)
+            return None
+        batch_ids = routed.batch_ids
         batch_label = batch_ids[0] if len(batch_ids) == 1 else f"{len(batch_ids)} bronze batches"
         log.info(
             "clean %s, %s: %d rows staged (%.1fs); validating with GX",
@@ -186,16 +213,10 @@ def clean_batch(
         if spec.raw_has_pii:  # GX samples of raw CRM fields are raw PII: keep counts only
             row_results = [without_pii_samples(r) for r in row_results]
 
-        failed = staged.where(F.size(C.FAILED_RULES) > 0)
-        by_rule = {
-            r[0]: r[1]
-            for r in failed.select(F.explode(C.FAILED_RULES)).groupBy("col").count().collect()
-        }
-        quarantine_rows = failed.transform(
+        quarantine_rows = staged.where(F.size(C.FAILED_RULES) > 0).transform(
             to_quarantine, spec, run_id=run.run_id, as_of=run.as_of, quarantined_at=step.started_at
         )
         good = staged.where(F.size(C.FAILED_RULES) == 0)
-        n_good = good.count()
         silver_rows = (
             good.transform(latest_per_key, key=spec.key, version_col=spec.version_col)
             .transform(TO_SILVER[entity])
