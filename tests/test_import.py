@@ -219,3 +219,9 @@ def test_online_retail_head_through_ingest_and_clean_balances(spark, tmp_path, c
     # Customers known by id only all pass: none quarantined, none invented.
     assert read(tables.silver(landing.CUSTOMERS)).count() == manifest["written"]["customers"]
     assert read(tables.quarantine(landing.CUSTOMERS)).count() == 0
+    # No reviews in a transaction export: nlp says so and skips, the DAG can go on.
+    assert main(["run", "nlp", *args]) == 0
+    skipped = read(tables.RUN_LEDGER).where(
+        (F.col("job") == "nlp") & (F.col("status") == "skipped")
+    )
+    assert "no reviews in this lake" in skipped.first()["message"]

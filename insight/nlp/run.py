@@ -237,6 +237,16 @@ def nlp_all(run: JobRun) -> None:
     spark, lake = run.spark, run.lake
     step = run.step()
     tables.create_if_missing(spark, tables.RUN_LEDGER, lake, LEDGER_SCHEMA)
+    silver = tables.silver(landing.REVIEWS)
+    if not tables.exists(spark, silver, lake) and tables.exists(
+        spark, tables.silver(landing.EVENTS), lake
+    ):
+        # Cleaned, but the shop sent no reviews (an imported transaction export): nothing
+        # to score, and every later task reads review insights only if they exist.
+        message = f"no reviews in this lake ({silver.qualified} does not exist): nothing to score"
+        log.warning("nlp skipped: %s", message)
+        run.record([step.entry(schemas.REVIEW_INSIGHTS.qualified, SKIPPED, message=message)])
+        return
     reviews = reviews_until(run)
     try:
         served, model, trained, embedded = serve_model(run, reviews)
