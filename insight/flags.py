@@ -39,3 +39,17 @@ def add_common_args(
         metavar="KEY=VALUE",
         help="override a config value, e.g. --conf spark.shuffle_partitions=8 (repeatable)",
     )
+
+
+def add_command(
+    sub: argparse._SubParsersAction, name: str, help: str, description: str,
+    *, as_of_help: str | None,
+) -> argparse.ArgumentParser:  # fmt: skip
+    """A top-level command's parser (audit, erase, import): its description printed as
+    written, and the common flags."""
+    parser = sub.add_parser(
+        name, help=help, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add_common_args(parser, as_of_help=as_of_help)
+    return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from insight.flags import add_common_args
+from insight.flags import add_command
 
 log = logging.getLogger("insight")
 
@@ -25,11 +25,8 @@ skipped: the lake is not shown to balance)."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "audit", help=HELP, description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    add_common_args(p, as_of_help="YYYY-MM-DD to audit (default: the latest in the ledger)")
+    as_of_help = "YYYY-MM-DD to audit (default: the latest in the ledger)"
+    add_command(sub, "audit", HELP, DESCRIPTION, as_of_help=as_of_help)
 
 
 def main(args: argparse.Namespace) -> int:

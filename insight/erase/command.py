@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from insight.flags import add_common_args
+from insight.flags import add_command
 
 log = logging.getLogger("insight")
 
@@ -25,11 +25,7 @@ Exit status: 0 done, 2 bad input (no id, no tables, unknown env), 1 anything els
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "erase", help=HELP, description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    add_common_args(p, as_of_help=None)
+    p = add_command(sub, "erase", HELP, DESCRIPTION, as_of_help=None)
     p.add_argument("--customer", action="append", required=True, metavar="ID",
                    help="source customer id to erase (repeatable)")  # fmt: skip
 

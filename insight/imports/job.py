@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from insight.flags import add_common_args
+from insight.flags import add_command
 
 log = logging.getLogger("insight")
 
@@ -31,11 +31,7 @@ same --name already landed), 1 anything else."""
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "import", help=HELP, description=DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    add_common_args(p, as_of_help=None)
+    p = add_command(sub, "import", HELP, DESCRIPTION, as_of_help=None)
     p.add_argument(
         "--mapping",
         required=True,
