@@ -138,6 +138,16 @@ def insight_rows(parts: list[tuple[DataFrame, str]], run: JobRun) -> DataFrame:
     return reduce(DataFrame.unionByName, shaped)
 
 
+def rated(reviews: DataFrame, *, chinese: bool) -> DataFrame:
+    """The readable reviews of one model's language (Chinese, or every other) that carry a
+    star rating, labelled and grouped for training."""
+    language = F.col(LANGUAGE) == ZH if chinese else F.col(LANGUAGE) != ZH
+    return (
+        scorable(reviews).where(language).transform(with_label)
+        .where(F.col(LABEL).isNotNull()).transform(with_group)
+    )  # fmt: skip
+
+
 def serve_model(
     run: JobRun, reviews: DataFrame
 ) -> tuple[registry.Served, PipelineModel, bool, int]:
@@ -164,10 +174,7 @@ def serve_model(
     vectors = any(name in VECTOR_CANDIDATES for name in cfg.nlp.candidates)
     if vectors:
         embeddings.minilm_root(cfg.nlp)  # a missing export is a set-up error: say so first
-    labelled = (
-        scorable(reviews).where(F.col(LANGUAGE) != ZH).transform(with_label)
-        .where(F.col(LABEL).isNotNull()).transform(with_group)
-    )  # fmt: skip
+    labelled = rated(reviews, chinese=False)
     total = labelled.count()
     if total > cfg.nlp.max_training_reviews:
         log.info("nlp: training on a stratified sample of %d of %d rated reviews "
@@ -209,10 +216,7 @@ def serve_zh_model(
     like the English one (under nlp.zh_model_name); the champion serves on if it selects
     better. None if there are too few rated Chinese reviews to train one."""
     cfg = run.cfg
-    labelled = (
-        scorable(reviews).where(F.col(LANGUAGE) == ZH).transform(with_label)
-        .where(F.col(LABEL).isNotNull()).transform(with_group)
-    )  # fmt: skip
+    labelled = rated(reviews, chinese=True)
     comparable = review_model.champion_setting(cfg, champion) if champion else None
     log.info("nlp: training the Chinese review model (%s)",
              "--retrain given" if champion else "none registered yet")  # fmt: skip
