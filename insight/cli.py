@@ -91,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="multiplies each customer's chance to review a purchased item, for load tests "
         "with more reviews per customer (1.0: the calibrated shop, ~1 review per customer)",
     )
+    gen.add_argument(
+        "--languages",
+        default=None,
+        metavar="CODE[=SHARE],...",
+        help="languages of the review texts and their shares: en (English), zh (Chinese); "
+        "`en,zh` writes them in equal shares, `en=0.7,zh=0.3` in those shares (summing to "
+        "1). A mixed shop has the events and ratings of the English one of the same seed. "
+        "Default: en, English only",
+    )
     gen.add_argument("--workers", type=_positive_int, default=None, help="parallel processes")
 
     tasks = "\n".join(f"  {t.name:<11} {t.summary}" for t in dag.TASKS)
@@ -168,7 +177,7 @@ def _generate(args: argparse.Namespace) -> int:
 
     setup_logging()
     try:
-        from lakegen import generate_lake
+        from lakegen import generate_lake, parse_languages
     except ModuleNotFoundError as exc:
         if exc.name != "lakegen":  # the generator is there but broken: show where
             raise
@@ -183,6 +192,7 @@ def _generate(args: argparse.Namespace) -> int:
         log.error("generate: writes to a local folder; %s is not one (use --lake DIR)", lake)
         return 2
     try:
+        languages = parse_languages(args.languages) if args.languages is not None else None
         summary = generate_lake(
             lake,
             customers=args.customers,
@@ -192,6 +202,7 @@ def _generate(args: argparse.Namespace) -> int:
             end_date=args.end_date or yesterday_utc(),
             workers=args.workers,
             review_factor=args.review_factor,
+            languages=languages,
         )
     except (ValueError, FileExistsError) as exc:
         log.error("generate: %s", exc)

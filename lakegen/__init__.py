@@ -9,5 +9,12 @@ here, installed by `make setup`): the production wheel does not contain it.
 """
 
 from .lake import DEFAULT_END_DATE, GENERATOR_VERSION, GenerationSummary, generate_lake
+from .languages import parse_languages
 
-__all__ = ["DEFAULT_END_DATE", "GENERATOR_VERSION", "GenerationSummary", "generate_lake"]
+__all__ = [
+    "DEFAULT_END_DATE",
+    "GENERATOR_VERSION",
+    "GenerationSummary",
+    "generate_lake",
+    "parse_languages",
+]

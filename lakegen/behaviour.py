@@ -19,6 +19,7 @@ from itertools import accumulate
 from .catalog import TOPS, Catalog, Product, return_probability
 from .clock import DAY, HOUR, to_date
 from .customers import YEAR, Customer, Window, local_price
+from .languages import ReviewLanguages
 from .text import review_text, search_query
 
 # Monday..Sunday: people shop more at the weekend.
@@ -120,9 +121,11 @@ class Shopper:
         window: Window,
         ids: Ids,
         review_factor: float = 1.0,
+        languages: ReviewLanguages | None = None,
     ) -> None:
         self.rng = rng
         self.review_factor = review_factor
+        self.languages = languages  # None: every review in English
         self.catalog = catalog
         self.window = window
         self.ids = ids
@@ -308,6 +311,8 @@ class Shopper:
             if tv < limit:
                 rating = self.rating(c, p, returned)
                 title, text = review_text(rng, rating, p)
+                if self.languages is not None:
+                    title, text = self.languages.write(rating, p, (title, text))
                 self._seq += 1
                 act.reviews.append(
                     (tv, self._seq, p.product_id, rating, title, text, c.offset(tv),

@@ -15,6 +15,7 @@ import csv
 import io
 import json
 import random
+import re
 from collections import Counter, deque
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -313,6 +314,24 @@ class EventDirt:
         return changed
 
 
+# The note a customer adds when editing a review to one star more / one star less.
+_UP_NOTES = (
+    "Update: customer service sorted it out, so one more star.",
+    "Update: it grew on me after a few weeks.",
+    "Edit: the replacement works much better.",
+)
+_DOWN_NOTES = (
+    "Update: it broke after a month, so dropping a star.",
+    "Edit: the quality went downhill quickly.",
+    "Update: returned the second one as well.",
+)
+_UP_NOTES_ZH = ("追评：客服帮忙解决了，加一星。", "追评：用了几周越来越喜欢了。",
+                "追评：换的新的好用多了。")  # fmt: skip
+_DOWN_NOTES_ZH = ("追评：用了一个月就坏了，减一星。", "追评：质量越来越差。",
+                  "追评：第二个也退了。")  # fmt: skip
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
 class ReviewDirt:
     """Builds bad review lines from the good review just written."""
 
@@ -381,20 +400,14 @@ class ReviewDirt:
         """The customer edits the review: new rating, an update note, a later sent_at."""
         rng = self.rng
         old = int(r["rating"])  # type: ignore[arg-type]
+        # A Chinese review is edited in Chinese (the same draws: English lakes are unchanged).
+        chinese = _HAN.search(str(r["text"])) is not None
         if old == 1 or (old < 5 and rng.random() < 0.5):
             r["rating"] = old + 1
-            note = rng.choice((
-                "Update: customer service sorted it out, so one more star.",
-                "Update: it grew on me after a few weeks.",
-                "Edit: the replacement works much better.",
-            ))  # fmt: skip
+            note = rng.choice(_UP_NOTES_ZH if chinese else _UP_NOTES)
         else:
             r["rating"] = old - 1
-            note = rng.choice((
-                "Update: it broke after a month, so dropping a star.",
-                "Edit: the quality went downhill quickly.",
-                "Update: returned the second one as well.",
-            ))  # fmt: skip
+            note = rng.choice(_DOWN_NOTES_ZH if chinese else _DOWN_NOTES)
         r["text"] = f"{r['text']} {note}"
         sent = datetime.fromisoformat(str(r["sent_at"]))
         later = sent + timedelta(milliseconds=rng.randrange(3_600_000, 20 * DAY * 1000))

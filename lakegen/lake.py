@@ -11,7 +11,7 @@ import random
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +23,7 @@ from .catalog import Catalog, build_catalog
 from .clock import iso
 from .customers import Window
 from .dirty import Sink, csv_line, dumps, inject_product
+from .languages import check_languages, is_english_only
 from .writer import (
     PARTITION_SIZE,
     PartitionResult,
@@ -180,16 +181,22 @@ def generate_lake(
     end_date: date = DEFAULT_END_DATE,
     workers: int | None = None,
     review_factor: float = 1.0,
+    languages: Mapping[str, float] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> GenerationSummary:
     """Write a raw landing zone plus hidden truth under `lake`.
 
     `review_factor` multiplies every archetype's chance to review a purchased item (a lake
     with more reviews per customer, for load tests); 1.0 is the calibrated shop.
+    `languages` gives the share of reviews written in each language ({"en": 0.7, "zh":
+    0.3}, summing to 1; see lakegen.languages); None is English only. A mixed lake has the
+    events, ratings and review ids of the English lake of the same seed.
     Output is byte-identical for the same arguments whatever `workers` is. Raises
     ValueError for bad arguments and FileExistsError if `lake`/landing holds files.
     """
     _validate(customers, seed, days, dirty_rate, end_date, workers, review_factor)
+    shares = check_languages(languages) if languages is not None else {"en": 1.0}
+    mixed = not is_english_only(shares)
     started = time.perf_counter()
     lake = Path(lake)
     landing, truth = lake / "landing", lake / "truth"
@@ -224,6 +231,7 @@ def generate_lake(
             review_factor=float(review_factor),
             landing=str(landing),
             parts=str(parts),
+            languages=tuple(shares.items()) if mixed else (),
         )
         for i, first in enumerate(range(1, customers + 1, PARTITION_SIZE))
     ]
@@ -265,6 +273,8 @@ def generate_lake(
             "dirty_rate": dirty_rate,
             "review_factor": review_factor,
             "end_date": end_date.isoformat(),
+            # Only for a mixed shop: an English lake's manifest is as it always was.
+            **({"languages": shares} if mixed else {}),
         },
         "start_date": (end_date - timedelta(days=days)).isoformat(),
         "end_date": end_date.isoformat(),

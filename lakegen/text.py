@@ -26,7 +26,7 @@ class Aspect:
     bad_claims: tuple[str, ...]
 
 
-def _aspects(spec: str) -> tuple[Aspect, ...]:
+def parse_aspects(spec: str) -> tuple[Aspect, ...]:
     """Parse blocks of: noun line ('(pl)' marks plural), then '+ good adjectives',
     '- bad adjectives', '++ praise; ...' and '-- complaint; ...' lines."""
     out = []
@@ -56,7 +56,7 @@ def _aspects(spec: str) -> tuple[Aspect, ...]:
     return tuple(out)
 
 
-GENERIC = _aspects("""
+GENERIC = parse_aspects("""
 delivery
     + fast, quick, prompt, speedy
     - slow, late, painfully slow
@@ -86,7 +86,7 @@ value for money
 """)
 
 TOP_ASPECTS: dict[str, tuple[Aspect, ...]] = {
-    "Electronics": _aspects("""
+    "Electronics": parse_aspects("""
 build quality
     + solid, sturdy, premium, excellent
     - flimsy, cheap, plasticky, poor
@@ -103,7 +103,7 @@ design
     ++ looks great on my desk; is really compact; feels well thought out
     -- is too bulky to carry around; attracts fingerprints like crazy; looks cheap in person
 """),
-    "Fashion": _aspects("""
+    "Fashion": parse_aspects("""
 fit
     + perfect, flattering, true to size, spot on
     - tight, baggy, way off, awkward
@@ -130,7 +130,7 @@ comfort
     ++ needed no breaking in; lasts all day; is like wearing nothing
     -- gave me blisters on day one; hurts after an hour; is just not there
 """),
-    "Home & Kitchen": _aspects("""
+    "Home & Kitchen": parse_aspects("""
 design
     + beautiful, elegant, stylish, modern
     - ugly, dated, clunky, cheap-looking
@@ -142,7 +142,7 @@ sturdiness
     ++ feels built to last; doesn't move an inch; has survived daily use
     -- wobbles all the time; bent on first use; feels like it will break
 """),
-    "Beauty & Care": _aspects("""
+    "Beauty & Care": parse_aspects("""
 scent
     + lovely, fresh, subtle, gorgeous
     - overpowering, chemical, synthetic, strange
@@ -164,7 +164,7 @@ bottle
     ++ looks lovely on the shelf; is travel friendly; has a great pump
     -- leaked in my bag; has a pump that keeps jamming; is impossible to empty
 """),
-    "Sports & Outdoors": _aspects("""
+    "Sports & Outdoors": parse_aspects("""
 durability
     + excellent, impressive, great, solid
     - poor, terrible, disappointing, bad
@@ -186,7 +186,7 @@ waterproofing
     ++ kept me dry in heavy rain; held up in a storm; works as promised
     -- leaks in light rain; failed on the first wet day; is a joke
 """),
-    "Grocery": _aspects("""
+    "Grocery": parse_aspects("""
 taste
     + delicious, rich, smooth, fantastic
     - bland, bitter, stale, artificial
@@ -208,7 +208,7 @@ portion size
     ++ lasts the whole family a week; is more than enough; is bigger than expected
     -- is tiny for the price; is mostly air; is half what the photo suggests
 """),
-    "Toys & Games": _aspects("""
+    "Toys & Games": parse_aspects("""
 fun factor
     + huge, great, brilliant, fantastic
     - low, disappointing, non-existent, poor
@@ -230,7 +230,7 @@ replay value
     ++ keeps us coming back; is fantastic; means it gets played every week
     -- is almost zero; disappears once you know the trick; is really limited
 """),
-    "Books & Media": _aspects("""
+    "Books & Media": parse_aspects("""
 story
     + gripping, moving, original, clever
     - predictable, slow, boring, confusing
@@ -254,7 +254,7 @@ print quality
 """),
 }
 
-_BATTERY = _aspects("""
+_BATTERY = parse_aspects("""
 battery life
     + excellent, impressive, solid, amazing
     - poor, disappointing, terrible, short
@@ -264,7 +264,7 @@ battery life
 
 MID_ASPECTS: dict[str, tuple[Aspect, ...]] = {
     "Audio": _BATTERY
-    + _aspects("""
+    + parse_aspects("""
 sound
     + crisp, rich, clear, balanced, punchy, warm
     - tinny, muddy, distorted, flat, harsh
@@ -283,7 +283,7 @@ noise cancelling
 """),
     "Phones & Accessories": _BATTERY,
     "Computers": _BATTERY
-    + _aspects("""
+    + parse_aspects("""
 screen
     + sharp, bright, vibrant, gorgeous
     - dim, washed out, grainy, reflective
@@ -295,14 +295,14 @@ speed
     ++ handles everything I throw at it; boots in seconds; never stutters
     -- grinds to a halt with a few tabs open; takes ages to boot; freezes every day
 """),
-    "Shoes": _aspects("""
+    "Shoes": parse_aspects("""
 sole
     + grippy, cushioned, supportive, comfortable
     - hard, slippery, thin, stiff
     ++ absorbs every step; grips on wet pavement; makes long runs easy
     -- wore through in a month; squeaks on every step; is rock hard
 """),
-    "Kitchen Appliances": _aspects("""
+    "Kitchen Appliances": parse_aspects("""
 cleaning
     + easy, effortless, quick, simple
     - awkward, tedious, messy, impossible
@@ -319,7 +319,7 @@ noise level
     ++ is whisper quiet; never wakes the kids; is lower than my old one
     -- is incredibly loud; rattles constantly; makes a weird buzzing sound
 """),
-    "Cookware": _aspects("""
+    "Cookware": parse_aspects("""
 cleaning
     + easy, effortless, quick, simple
     - awkward, tedious, messy, impossible
@@ -331,7 +331,7 @@ non-stick coating
     ++ still works like new after months; needs barely any oil; survived the dishwasher
     -- started peeling after two weeks; scratches far too easily; is gone already
 """),
-    "Bedding": _aspects("""
+    "Bedding": parse_aspects("""
 softness
     + amazing, lovely, incredible, perfect
     - poor, disappointing, scratchy, nonexistent
@@ -343,7 +343,7 @@ warmth
     ++ keeps me warm through winter; is perfect all year round; breathes really well
     -- is far too hot in summer; leaves me shivering at night; is patchy at the edges
 """),
-    "Music": _aspects("""
+    "Music": parse_aspects("""
 sound quality
     + warm, rich, crisp, stunning
     - flat, thin, muddy, disappointing
@@ -397,7 +397,7 @@ _OPENERS_NEG = (
     "Usually a fan of {brand}, but not this time.",
 )
 
-_CLOSERS = {
+CLOSERS = {
     5: ("Would definitely recommend!", "Will buy again.", "Highly recommended.",
         "Five stars from me.", "Couldn't be happier.", "Best purchase this year.",
         "Can't recommend it enough.", "Worth every penny.", "10/10 would buy again.",
@@ -578,7 +578,7 @@ def review_text(rng: random.Random, rating: int, product: Product) -> tuple[str 
     fill["weak"] = (weak_aspect or rng.choice(specific)).noun
     fill["good_aspect"] = (good_aspect or rng.choice(specific)).noun
     if n_body >= 2 or n_aspect == 0:
-        sentences.append(rng.choice(_CLOSERS[rating]).format(**fill))
+        sentences.append(rng.choice(CLOSERS[rating]).format(**fill))
     text = _typos(rng, " ".join(sentences))
     title = None if rng.random() < 0.07 else _cap(rng.choice(_TITLES[rating]).format(**fill))
     return title, text

@@ -28,6 +28,7 @@ from .dirty import (
     csv_line,
     dumps,
 )
+from .languages import ReviewLanguages
 
 PARTITION_SIZE = 2_000
 
@@ -55,6 +56,8 @@ class PartitionTask:
     review_factor: float
     landing: str
     parts: str
+    # (code, share) of review languages; empty: English only (no language is drawn).
+    languages: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,7 +118,12 @@ def run_partition(task: PartitionTask, catalog: Catalog) -> PartitionResult:
     window = task.window
     behaviour_rng = random.Random(derive_seed(task.seed, "behaviour", p))
     dirt_rng = random.Random(derive_seed(task.seed, "dirt", p))
-    shopper = Shopper(behaviour_rng, catalog, window, Ids(p), task.review_factor)
+    languages = (
+        ReviewLanguages(dict(task.languages), random.Random(derive_seed(task.seed, "language", p)))
+        if task.languages
+        else None
+    )
+    shopper = Shopper(behaviour_rng, catalog, window, Ids(p), task.review_factor, languages)
     n_events = n_reviews = 0
     with (
         (parts / f"dirty-{p:05d}.jsonl").open("wb") as truth_dirty,

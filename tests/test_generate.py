@@ -16,8 +16,10 @@ from pathlib import Path
 import pytest
 
 from insight import landing
-from lakegen import DEFAULT_END_DATE, GenerationSummary, generate_lake
+from insight.cli import main
+from lakegen import DEFAULT_END_DATE, GenerationSummary, generate_lake, parse_languages, text_zh
 from lakegen import lake as lake_module
+from lakegen.catalog import TAXONOMY
 
 END = DEFAULT_END_DATE
 WINDOW_START = datetime(2024, 12, 31, tzinfo=UTC)  # END - 365 days
@@ -684,3 +686,184 @@ def test_the_production_package_imports_the_generator_only_in_its_command() -> N
         if (functions := _imports_of_the_generator(ast.parse(path.read_text(encoding="utf-8"))))
     }
     assert importers == {"insight/cli.py": ["_generate"]}
+
+
+# --- review languages ---------------------------------------------------------------------
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+# Words of a Chinese complaint and of Chinese praise (a text may hold both: "价格不贵").
+ZH_COMPLAINTS = ("差", "失望", "退货", "垃圾", "后悔", "别买", "避雷", "坑", "不值", "不太",
+                 "不推荐", "不会再买")  # fmt: skip
+ZH_PRAISE = ("好评", "喜欢", "超赞", "爱了", "完美", "强烈推荐", "五星", "满意", "推荐", "不错",
+             "棒", "值得")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "shares"),
+    [
+        ("en", {"en": 1.0}),
+        ("en,zh", {"en": 0.5, "zh": 0.5}),
+        ("zh", {"zh": 1.0}),
+        ("en=0.7,zh=0.3", {"en": 0.7, "zh": 0.3}),
+        (" ZH = 0.25 , en=0.75 ", {"zh": 0.25, "en": 0.75}),
+        ("en=0.33,zh=0.66", {"en": 1 / 3, "zh": 2 / 3}),  # hand-rounded shares, normalised
+    ],
+)
+def test_languages_parse(spec: str, shares: dict[str, float]) -> None:
+    parsed = parse_languages(spec)
+    assert list(parsed) == list(shares)
+    assert parsed == pytest.approx(shares)
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        ("en,fr", "'fr'"),
+        ("en=0.7,zh=0.2", "sums to 0.9"),
+        ("en=0.7,zh=0.7", "sums to 1.4"),
+        ("en=-0.5,zh=1.5", "got -0.5"),
+        ("en=0,zh=1", "share of 'en' must be a number > 0"),
+        ("en=abc,zh=1", "'abc'"),
+        ("en,zh=0.5", "en has none"),
+        ("en,en", "'en' given twice"),
+        ("en,,zh", "empty language"),
+        ("", "empty language"),
+    ],
+)
+def test_bad_languages_are_rejected_naming_the_value(spec: str, named: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(named)):
+        parse_languages(spec)
+
+
+@pytest.mark.parametrize(
+    "languages", [{"fr": 1.0}, {"en": 0.5, "zh": 0.2}, {"en": 1.5, "zh": -0.5}, {}, "en,zh"]
+)
+def test_generate_lake_rejects_bad_languages(tmp_path: Path, languages: object) -> None:
+    with pytest.raises(ValueError, match="languages"):
+        generate_lake(tmp_path, customers=5, seed=1, days=7, workers=1, languages=languages)
+    assert not (tmp_path / "landing").exists()
+
+
+def test_the_command_takes_languages_and_names_a_bad_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--help"])
+    assert exc.value.code == 0
+    assert "--languages" in capsys.readouterr().out
+    argv = ["generate", "--lake", str(tmp_path), "--customers", "5", "--seed", "1", "--days", "7"]
+    assert main([*argv, "--languages", "en,xx"]) == 2
+    assert "unknown language code 'xx'" in caplog.text
+    assert main([*argv, "--languages", "en=0.9,zh=0.3"]) == 2
+    assert "sums to 1.2" in caplog.text
+    assert not (tmp_path / "landing").exists()
+    assert main([*argv, "--workers", "1", "--languages", "en=0.5,zh=0.5"]) == 0
+    manifest = json.loads((tmp_path / "truth" / "manifest.json").read_text())
+    assert manifest["arguments"]["languages"] == {"en": 0.5, "zh": 0.5}
+
+
+def test_an_english_only_shop_is_the_default_lake(tmp_path: Path, small_lake) -> None:
+    """Naming English alone draws nothing: the bytes of the lake generated without it."""
+    lake, _ = small_lake
+    generate_lake(tmp_path, customers=300, seed=11, workers=1, languages={"en": 1.0})
+    assert tree_bytes(tmp_path) == tree_bytes(lake)
+
+
+def test_a_mixed_shop_is_the_english_shop_with_some_texts_in_chinese(
+    tmp_path: Path, small_lake
+) -> None:
+    """Languages are drawn from their own RNG: the same customers, events and ratings."""
+    lake, _ = small_lake
+    generate_lake(tmp_path, customers=300, seed=11, workers=1, languages={"en": 0.6, "zh": 0.4})
+    english, mixed = tree_bytes(lake), tree_bytes(tmp_path)
+    for entity in (landing.CUSTOMERS, landing.PRODUCTS, landing.EVENTS):
+        files = [k for k in english if k.startswith(f"landing/{entity}/")]
+        assert files and all(english[k] == mixed[k] for k in files), entity
+    before = good_records(lake, landing.REVIEWS)
+    after = good_records(tmp_path, landing.REVIEWS)
+    keys = ("review_id", "customer_id", "product_id", "rating", "ts")
+    assert [[r[k] for k in keys] for r in after] == [[r[k] for k in keys] for r in before]
+    changed = [a for a, b in zip(after, before, strict=True) if a["text"] != b["text"]]
+    assert all(HAN.search(r["text"]) for r in changed)
+    assert 0.3 < len(changed) / len(after) < 0.5
+
+
+@pytest.fixture(scope="module")
+def mixed_lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict], dict]:
+    """A mixed shop with many reviews, its good reviews and products by id."""
+    lake = tmp_path_factory.mktemp("mixed")
+    generate_lake(
+        lake, customers=1000, seed=4, review_factor=3, workers=1, languages={"en": 0.7, "zh": 0.3}
+    )
+    products = {p["product_id"]: p for p in good_records(lake, landing.PRODUCTS)}
+    return lake, good_records(lake, landing.REVIEWS), products
+
+
+def test_mixed_shop_reviews_are_in_both_scripts_at_the_shares_asked(mixed_lake) -> None:
+    _, reviews, _ = mixed_lake
+    assert len(reviews) > 2000
+    chinese = [r for r in reviews if HAN.search(r["text"])]
+    assert 0.26 < len(chinese) / len(reviews) < 0.34
+    english = [r for r in reviews if not HAN.search(r["text"])]
+    assert all(re.search(r"[A-Za-z]{3}", r["text"]) for r in english)
+    # Chinese reviews are rated as the English ones are (the ratings are the same draws).
+    share = {
+        rating: sum(r["rating"] == rating for r in chinese) / len(chinese) for rating in (1, 5)
+    }
+    assert share[5] > 0.4 and 0.03 < share[1] < 0.2
+
+
+def test_chinese_reviews_are_worded_as_rated(mixed_lake) -> None:
+    _, reviews, _ = mixed_lake
+    chinese = [r for r in reviews if HAN.search(r["text"])]
+
+    def share_with(words: tuple[str, ...], rating: int) -> float:
+        rated = [f"{r.get('title', '')} {r['text']}" for r in chinese if r["rating"] == rating]
+        assert len(rated) > 40, rating
+        return sum(any(w in t for w in words) for t in rated) / len(rated)
+
+    assert share_with(ZH_COMPLAINTS, 1) > 0.7 and share_with(ZH_COMPLAINTS, 5) < 0.15
+    assert share_with(ZH_PRAISE, 5) > 0.6 and share_with(ZH_PRAISE, 1) < 0.1
+    texts = [r["text"] for r in chinese]
+    assert len(set(texts)) > 0.75 * len(texts)  # combinatorial, not a few fixed strings
+    bigrams = {t[i : i + 2] for t in texts for i in range(len(t) - 1) if HAN.fullmatch(t[i])}
+    assert len(bigrams) > 800
+
+
+def test_chinese_reviews_name_the_product_and_include_short_and_mixed_texts(mixed_lake) -> None:
+    _, reviews, products = mixed_lake
+    chinese = [r for r in reviews if HAN.search(r["text"])]
+    assert all(r["text"].strip() for r in reviews)
+    # Titles are Chinese too, most reviews have one.
+    titles = [r["title"] for r in chinese if "title" in r]
+    assert len(titles) > 0.8 * len(chinese) and all(HAN.search(t) for t in titles)
+    # A few characters, sometimes an emoji, never without a Chinese character to read.
+    short = [r["text"] for r in chinese if len(r["text"]) <= 6]
+    assert 0.05 < len(short) / len(chinese) < 0.25
+    assert any(ord(c) >= 0x1F300 for t in short for c in t)  # emoji
+    # Some mix in English words (beyond the Latin brand names).
+    mixed = [
+        r
+        for r in chinese
+        if re.search(r"[A-Za-z]{2,}", r["text"].replace(products[r["product_id"]]["brand"], ""))
+    ]
+    assert 0.03 < len(mixed) / len(chinese) < 0.2
+    # Longer reviews talk about the product: its Chinese noun or what its buyers discuss.
+    longer = [r for r in chinese if len(r["text"]) > 20]
+    named = sum(
+        any(w in r["text"] for w in zh_topic_words(products[r["product_id"]]["category_path"]))
+        for r in longer
+    )
+    assert named > 0.8 * len(longer)
+
+
+def zh_topic_words(category: str) -> set[str]:
+    """The product's Chinese noun and the aspects its Chinese reviewers discuss."""
+    top, mid, leaf = category.split(landing.CATEGORY_SEPARATOR)
+    aspects = text_zh.MID_ASPECTS.get(mid, ()) + text_zh.TOP_ASPECTS[top]
+    return {text_zh.NOUNS[leaf]} | {a.noun for a in aspects}
+
+
+def test_every_category_has_a_chinese_noun() -> None:
+    leaves = {leaf for mids in TAXONOMY.values() for items in mids.values() for leaf, *_ in items}
+    assert set(text_zh.NOUNS) == leaves
