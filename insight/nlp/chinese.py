@@ -9,9 +9,10 @@ strength chosen by the same selection as the English candidates (insight.nlp.mod
 Segmentation runs in a pandas UDF before the model, on Chinese rows only; the model itself
 holds only MLlib stages.
 
-Keyphrases are segmented words of two or more characters that are not stop words
-(STOP_WORDS) or punctuation, ranked by TF-IDF with jieba's general-corpus IDF: never a
-single character, never punctuation.
+Keyphrases are words of two or more characters that jieba's tagger (jieba.posseg) calls a
+noun, adjective, idiom or abbreviation (PHRASE_TAGS), not stop words (STOP_WORDS), ranked by
+TF-IDF with jieba's general-corpus IDF: never a single character, never punctuation, and
+none of the fragments plain segmentation glues to a pronoun or particle (我过, 时才).
 """
 
 from __future__ import annotations
@@ -90,6 +91,33 @@ def tokens(text: str | None) -> list[str]:
     return [w.lower() for w in _jieba().lcut(text) if _WORD.search(w)]
 
 
+# jieba.posseg tags a keyphrase can have: nouns of every kind (n, nr, ns, nz, ...), verbal
+# and adjectival nouns, adjectives, idioms and set phrases, abbreviations, Latin words.
+# Verbs are left out: on the hotel reviews they added more fragments (真怕, 预受) than
+# opinions, and the opinion adjectives (干净, 难吃, 很贵) are kept.
+PHRASE_TAGS = ("n", "vn", "an", "a", "ad", "i", "l", "j", "eng")
+
+
+def phrase_words(text: str | None) -> list[str]:
+    """The words of a text that could be keyphrases (PHRASE_TAGS, then `is_phrase`).
+
+    Example::
+
+        phrase_words("空调坏了，前台服务很差")  # ['空调', '前台', '服务']
+    """
+    if not text:
+        return []
+    _jieba()
+    import jieba.posseg
+
+    tagged = jieba.posseg.lcut(text)
+    return [
+        w.word.lower()
+        for w in tagged
+        if (w.flag in PHRASE_TAGS or w.flag.startswith("n")) and is_phrase(w.word.lower())
+    ]
+
+
 def is_phrase(word: str) -> bool:
     """Could this word be a keyphrase: two or more characters, with a Han character or a
     Latin letter (not digits alone), not a stop word."""
@@ -116,8 +144,9 @@ def _idf() -> tuple[dict[str, float], float]:
 
 
 def keyphrases(words: list[str], n: int) -> list[tuple[str, float]]:
-    """The `n` best keyphrases of a segmented review as (phrase, score), best first; the
-    score is 1 / TF-IDF, so lower is better as for the English keyphrases (YAKE)."""
+    """The `n` best keyphrases among a review's `words` (its `phrase_words`) as (phrase,
+    score), best first; the score is 1 / TF-IDF, so lower is better as for the English
+    keyphrases (YAKE)."""
     counts = Counter(w for w in words if is_phrase(w))
     if not counts:
         return []
@@ -140,10 +169,11 @@ _KEYPHRASES_TYPE = T.ArrayType(
 
 def _keyphrases_udf(n: int):
     @F.pandas_udf(_KEYPHRASES_TYPE)
-    def best(words: pd.Series) -> pd.Series:
+    def best(texts: pd.Series) -> pd.Series:
         return pd.Series(
-            [[{"phrase": p, "score": s} for p, s in keyphrases(list(w), n)] for w in words]
-        )
+            [[{"phrase": p, "score": s} for p, s in keyphrases(phrase_words(t), n)]
+             for t in texts]
+        )  # fmt: skip
 
     return best
 
@@ -157,9 +187,10 @@ def with_tokens(df: DataFrame, text_col: str) -> DataFrame:
     return df.withColumn(TOKENS, segmented(F.col(text_col)))
 
 
-def keyphrases_of(words: Column, n: int) -> Column:
-    """array<struct<phrase, score>> of a TOKENS column, best (lowest score) first."""
-    return _keyphrases_udf(n)(words)
+def keyphrases_of(text: Column, n: int) -> Column:
+    """array<struct<phrase, score>> of a text column, best (lowest score) first (tagged
+    again: the model's TOKENS keep verbs and particles, keyphrases must not)."""
+    return _keyphrases_udf(n)(text)
 
 
 def stages(cfg: NlpConfig, reg_param: float, thresholds: list[float], common: dict) -> list:

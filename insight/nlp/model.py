@@ -428,7 +428,7 @@ def score_zh(model: PipelineModel, df: DataFrame, keyphrases_per_review: int) ->
     words = chinese.with_tokens(df, TEXT)
     out = model.transform(words).transform(sentiment.with_prediction)
     return out.withColumns({
-        C.KEYPHRASES: chinese.keyphrases_of(F.col(chinese.TOKENS), keyphrases_per_review),
+        C.KEYPHRASES: chinese.keyphrases_of(F.col(TEXT), keyphrases_per_review),
         C.TOPIC_ID: F.lit(None).cast("int"),
         C.TOPIC_WEIGHT: F.lit(None).cast("double"),
     })  # fmt: skip
