@@ -49,7 +49,7 @@ from bench.common import RESULTS, machine, table, update_readme, write_results
 from bench.peers import vader_sentiment
 from insight import columns as C
 from insight.config import Config, load_config
-from insight.nlp import embeddings
+from insight.nlp import embeddings, selection
 from insight.nlp import model as review_model
 from insight.nlp.sentiment import (
     CLASSES,
@@ -74,7 +74,7 @@ SEED = 17
 TEST_SHARE = 0.25
 SCHEMA = (
     f"{C.REVIEW_ID} string, {C.TITLE} string, {C.REVIEW_TEXT} string, {C.RATING} int, "
-    f"{review_model.GROUP} string"
+    f"{selection.GROUP} string"
 )
 METRICS = ("accuracy", "macro_f1", "binary_accuracy", "binary_macro_f1",
            "binary_balanced_accuracy", "auc")  # fmt: skip
@@ -91,7 +91,7 @@ def load_alexa(path: Path) -> pd.DataFrame:
     return pd.DataFrame({
         C.REVIEW_ID: [f"A{i:05d}" for i in range(len(raw))], C.TITLE: None,
         C.REVIEW_TEXT: raw["verified_reviews"].astype(str), C.RATING: raw["rating"].astype(int),
-        review_model.GROUP: raw["variation"].astype(str),
+        selection.GROUP: raw["variation"].astype(str),
     })  # fmt: skip
 
 
@@ -101,7 +101,7 @@ def load_clothing(path: Path) -> pd.DataFrame:
         C.REVIEW_ID: [f"W{i:05d}" for i in range(len(raw))],
         C.TITLE: raw["Title"].astype(str).where(raw["Title"] != "", None),
         C.REVIEW_TEXT: raw["Review Text"].astype(str), C.RATING: raw["Rating"].astype(int),
-        review_model.GROUP: raw["Class Name"].astype(str),
+        selection.GROUP: raw["Class Name"].astype(str),
     })  # fmt: skip
 
 
@@ -109,7 +109,7 @@ def binary_metrics(truth: list[str], score: list[float]) -> tuple[float, float]:
     """(accuracy, macro F1) on reviews whose truth is polar, predicting by the score's sign."""
     pairs = [(t, POSITIVE if s >= 0 else NEGATIVE) for t, s in zip(truth, score, strict=True)
              if t != NEUTRAL]  # fmt: skip
-    return review_model.classification_metrics([t for t, _ in pairs], [p for _, p in pairs])
+    return selection.classification_metrics([t for t, _ in pairs], [p for _, p in pairs])
 
 
 def ranking_metrics(truth: list[str], score: list[float]) -> tuple[float, float]:
@@ -125,7 +125,7 @@ def ranking_metrics(truth: list[str], score: list[float]) -> tuple[float, float]
 
 def measured(truth: dict[str, str], labels: dict[str, str], scores: dict[str, float]) -> dict:
     ids = sorted(truth)
-    acc, f1 = review_model.classification_metrics([truth[i] for i in ids],
+    acc, f1 = selection.classification_metrics([truth[i] for i in ids],
                                                   [labels[i] for i in ids])  # fmt: skip
     b_acc, b_f1 = binary_metrics([truth[i] for i in ids], [scores[i] for i in ids])
     balanced, auc = ranking_metrics([truth[i] for i in ids], [scores[i] for i in ids])
@@ -138,7 +138,7 @@ def predict(model: PipelineModel, rows: DataFrame) -> tuple[dict[str, str], dict
     labels = {r[0]: NEUTRAL for r in rows.select(C.REVIEW_ID).collect()}
     scores = dict.fromkeys(labels, 0.0)
     ready = embeddings.with_vector(scorable(rows))
-    out = model.transform(review_model.by_length(ready)).transform(with_prediction)
+    out = model.transform(selection.by_length(ready)).transform(with_prediction)
     for r in out.select(C.REVIEW_ID, SENTIMENT, SENTIMENT_SCORE).collect():
         labels[r[0]], scores[r[0]] = r[1] or NEUTRAL, r[2] or 0.0
     return labels, scores
@@ -164,7 +164,7 @@ class Shop:
         rows = self.reviews.select(C.REVIEW_ID, LABEL, C.REVIEW_TEXT, TEXT).collect()
         self.truth = {r[0]: r[1] for r in rows}
         self.texts = {r[0]: r[3] for r in rows}
-        split = review_model.split_holdout(self.reviews, TEST_SHARE, SEED)
+        split = selection.split_holdout(self.reviews, TEST_SHARE, SEED)
         held = {r[0] for r in split.where("_holdout").select(C.REVIEW_ID).collect()}
         self.test_ids = held
         self.train_ids = set(self.truth) - held
@@ -204,8 +204,8 @@ def evaluate(
     train_rows = embeddings.with_vector(train_rows).transform(prep.transform)
     models = {}
     for name in cfg.nlp.candidates:
-        pick = review_model.best([r for r in trained.candidates if r.name == name])
-        fitted = review_model.fit_candidate(name, cfg.nlp, train_rows, pick.reg_param)
+        pick = selection.best([r for r in trained.candidates if r.name == name])
+        fitted = selection.fit_candidate(name, cfg.nlp, train_rows, pick.reg_param)
         models[name] = (pick, PipelineModel(stages=[*prep.stages, *fitted.stages]))
     out: dict[str, list[dict]] = {}
     for where, (shop, rows, ids) in targets.items():
@@ -279,7 +279,7 @@ def sample_curve(cfg: Config, spark, source: Shop, target: Shop, sizes: list[int
     n = len(source.train_ids)
     out = []
     for size in [s for s in sizes if s < n]:
-        sample = review_model.stratified_sample(train, size / n, cfg.nlp.seed)
+        sample = selection.stratified_sample(train, size / n, cfg.nlp.seed)
         trained = review_model.train(spark, sample, cfg)
         row = {"train_reviews": size}
         for where, (shop, rows, ids) in {"in_domain": (source, rows_s, source.test_ids),
@@ -306,7 +306,7 @@ def score_curve(cfg: Config, spark, pairs: dict[str, tuple[Shop, Shop, str]]) ->
                 continue
             rows_s, rows_t = source.embedded(cfg, spark), target.embedded(cfg, spark)
             train = embeddings.with_vector(source.part(rows_s, source.train_ids))
-            model = review_model.fit_candidate(name, step, train, float(reg))
+            model = selection.fit_candidate(name, step, train, float(reg))
             for where, (shop, rows, ids) in {"in_domain": (source, rows_s, source.test_ids),
                                              "cross_domain": (target, rows_t, set(target.truth))
                                              }.items():  # fmt: skip
@@ -436,7 +436,7 @@ def load_chinese(path: Path) -> pd.DataFrame:
     return pd.DataFrame({
         C.REVIEW_ID: [f"H{i:05d}" for i in range(len(raw))], C.TITLE: None,
         C.REVIEW_TEXT: raw["review"].astype(str),
-        C.RATING: raw["label"].map({1: 5, 0: 1}).astype(int), review_model.GROUP: "hotel",
+        C.RATING: raw["label"].map({1: 5, 0: 1}).astype(int), selection.GROUP: "hotel",
     })  # fmt: skip
 
 
@@ -451,7 +451,7 @@ def run_chinese(path: Path, overrides: list[str]) -> dict:
     reviews = reviews.transform(with_label).cache()
     languages = {r[0]: r[1] for r in reviews.groupBy(LANGUAGE).count().collect()}
     usable = scorable(reviews).where(F.col(LANGUAGE) == ZH)
-    split = review_model.split_holdout(usable, TEST_SHARE, SEED).cache()
+    split = selection.split_holdout(usable, TEST_SHARE, SEED).cache()
     rows = split.select(C.REVIEW_ID, LABEL, TEXT, "_holdout").collect()
     truth = {r[0]: r[1] for r in rows if r[3]}
     texts = {r[0]: r[2] for r in rows if r[3]}
@@ -467,12 +467,12 @@ def run_chinese(path: Path, overrides: list[str]) -> dict:
     ours_seconds = time.perf_counter() - t0
     ids = sorted(truth)
     truth_list = [truth[i] for i in ids]
-    accuracy, macro_f1 = review_model.classification_metrics(
+    accuracy, macro_f1 = selection.classification_metrics(
         truth_list, [got[i][0] or NEUTRAL for i in ids]
     )
     b_acc, b_f1 = binary_metrics(truth_list, [got[i][1] or 0.0 for i in ids])
     peer, peer_rps = snownlp_sentiment.scores([texts[i] for i in ids])
-    p_acc, p_f1 = review_model.classification_metrics(
+    p_acc, p_f1 = selection.classification_metrics(
         truth_list, [POSITIVE if s >= snownlp_sentiment.THRESHOLD else NEGATIVE for s in peer]
     )
     majority = max((POSITIVE, NEGATIVE), key=truth_list.count)

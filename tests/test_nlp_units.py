@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 from insight import columns as C
 from insight.config import load_config
 from insight.nlp import text, topics, trends
-from insight.nlp.model import classification_metrics, split_holdout
+from insight.nlp.selection import classification_metrics, split_holdout
 from insight.nlp.sentiment import LABEL, rating_label
 from insight.nlp.text import TEXT
 
@@ -231,7 +231,7 @@ def test_topics_are_the_same_however_the_reviews_are_stored(spark):
 
 
 def test_selection_prefers_the_worse_of_two_checks():
-    from insight.nlp.model import CandidateResult, best
+    from insight.nlp.selection import CandidateResult, best
 
     def result(name, in_domain, unseen):
         return CandidateResult(name, 0.1, in_domain, in_domain, unseen, unseen, 1.0, 100.0, None)
@@ -263,7 +263,7 @@ def test_label_thresholds_lean_half_way_to_the_shops_mix():
 
 
 def test_held_out_groups_take_a_share_in_a_seeded_order_never_all():
-    from insight.nlp.model import held_out_groups
+    from insight.nlp.selection import held_out_groups
 
     sizes = {"a": 50, "b": 30, "c": 15, "d": 5}
     held = held_out_groups(sizes, 0.2, seed=1)
@@ -282,7 +282,8 @@ def test_a_candidate_that_overfits_the_shops_groups_loses_the_selection(spark):
     there. It wins the random held-out share and must still lose the selection, which judges
     the worse of the two checks."""
     from insight.nlp import embeddings
-    from insight.nlp.model import GROUP, held_out_groups, train
+    from insight.nlp.model import train
+    from insight.nlp.selection import GROUP, held_out_groups
 
     rng = np.random.default_rng(7)
     sizes = {"kitchen": 120, "garden": 120, "toys": 120}
@@ -320,7 +321,7 @@ def test_the_score_head_has_its_own_penalty_and_the_label_head_keeps_the_chosen_
     `sentiment_score` from the score head at `nlp.score_reg_param`. Penalised into flatness,
     the score head says nothing while the labels stay right; at the same penalty it agrees."""
     from insight.nlp import embeddings
-    from insight.nlp.model import fit_candidate
+    from insight.nlp.selection import fit_candidate
     from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
 
     rng = np.random.default_rng(11)
@@ -352,7 +353,7 @@ def test_the_score_reads_the_lexicon_whichever_label_head_is_chosen(spark):
     follow the lexicon, because the score head reads vector and lexicon in every candidate
     (its sign must not depend on which label head the selection picked)."""
     from insight.nlp import embeddings
-    from insight.nlp.model import fit_candidate
+    from insight.nlp.selection import fit_candidate
     from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
 
     rng = np.random.default_rng(5)
@@ -458,7 +459,7 @@ def test_a_one_star_chinese_review_moves_the_chinese_model_the_right_way(spark):
     review: the score of a probe that shares its words moves down, then up, from the score
     without it. 客服 (customer service) occurs evenly in praise and complaints."""
     from insight.nlp import chinese
-    from insight.nlp.model import fit_candidate
+    from insight.nlp.selection import fit_candidate
     from insight.nlp.sentiment import with_prediction
 
     praise = ["质量很好，非常满意", "物流很快，推荐购买", "东西不错，很喜欢", "客服很热情，满意"]

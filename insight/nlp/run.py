@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from insight import columns as C
 from insight import landing, tables
 from insight.models import registry
-from insight.nlp import chinese, embeddings, schemas, topics, trends
+from insight.nlp import chinese, embeddings, schemas, selection, topics, trends
 from insight.nlp import model as review_model
 from insight.nlp.sentiment import LABEL, UNKNOWN, VECTOR_CANDIDATES, with_label
 from insight.nlp.text import LANGUAGE, SCORABLE, TEXT, TEXT_STATUS, ZH, scorable, with_nlp_text
@@ -56,7 +56,7 @@ def with_group(df: DataFrame) -> DataFrame:
     """The group a review is held out with for the cross-domain check: its product
     category (a shop without categories: its product)."""
     return df.withColumn(
-        review_model.GROUP, F.coalesce(F.col(C.CATEGORY_L1), F.col(C.PRODUCT_ID), F.lit(""))
+        selection.GROUP, F.coalesce(F.col(C.CATEGORY_L1), F.col(C.PRODUCT_ID), F.lit(""))
     )
 
 
@@ -179,7 +179,7 @@ def serve_model(
     if total > cfg.nlp.max_training_reviews:
         log.info("nlp: training on a stratified sample of %d of %d rated reviews "
                  "(nlp.max_training_reviews)", cfg.nlp.max_training_reviews, total)  # fmt: skip
-        labelled = review_model.stratified_sample(
+        labelled = selection.stratified_sample(
             labelled, cfg.nlp.max_training_reviews / total, cfg.nlp.seed
         )
     computed = 0
@@ -222,7 +222,7 @@ def serve_zh_model(
              "--retrain given" if champion else "none registered yet")  # fmt: skip
     try:
         trained = review_model.train_zh(labelled, cfg, comparable)
-    except review_model.NotEnoughReviewsError as exc:
+    except selection.NotEnoughReviewsError as exc:
         log.warning("nlp: no Chinese model: %s; Chinese reviews stay unknown", exc)
         return (champion, review_model.load(champion)) if champion else None
     served, promoted, reason = review_model.register(
@@ -254,7 +254,7 @@ def nlp_all(run: JobRun) -> None:
     reviews = reviews_until(run)
     try:
         served, model, trained, embedded = serve_model(run, reviews)
-    except review_model.NotEnoughReviewsError as exc:
+    except selection.NotEnoughReviewsError as exc:
         # A young lake: nothing to learn from yet. Say so and let the DAG go on; the
         # reviews are scored by the first run that can train a model.
         log.warning("nlp skipped: %s (no review model registered yet)", exc)
