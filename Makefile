@@ -103,11 +103,14 @@ fuzz: $(STAMP)
 		tests/test_fuzz.py -m "slow or not slow"
 
 # Headless Chromium renders the insight report in tests/test_report.py (Debian package, no
-# browser download); installed with apt-get when missing and running as root.
+# browser download), with a font for Chinese text (WenQuanYi Micro Hei, 5 MB); installed
+# with apt-get when missing and running as root.
 browser:
-	@command -v chromium >/dev/null || { test "$$(id -u)" = 0 && apt-get update -q && \
-		apt-get install -y -q chromium; } || \
-		{ echo "chromium not found: as root, apt-get install -y chromium"; exit 1; }
+	@{ command -v chromium >/dev/null && fc-list :lang=zh family | grep -q .; } || \
+		{ test "$$(id -u)" = 0 && apt-get update -q && \
+		apt-get install -y -q chromium fonts-wqy-microhei; } || \
+		{ echo "chromium or a Chinese font not found: as root, apt-get install -y" \
+		"chromium fonts-wqy-microhei"; exit 1; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -187,6 +187,39 @@ def test_top_keyphrases_counts_each_review_once_in_the_window(spark):
     assert complained["negative_mentions"].tolist() == [3, 1]
 
 
+def test_reviews_by_language_count_judge_and_list_each_languages_keyphrases(spark):
+    schema = (f"{C.REVIEW_ID} string, {C.LANGUAGE} string, {C.REVIEW_DATE} date, "
+              f"{C.SENTIMENT} string, {C.SENTIMENT_SCORE} double, "
+              f"{C.KEYPHRASES} array<struct<phrase:string,score:double>>")  # fmt: skip
+
+    def kp(*phrases: str) -> list[tuple[str, float]]:
+        return [(p, 0.1) for p in phrases]
+
+    day = date(2025, 12, 20)
+    rows = [
+        ("e1", "en", day, "positive", 0.8, kp("battery life", "sound")),
+        ("e2", "en", day, "positive", 0.6, kp("sound", "sound")),  # once per review
+        ("e3", "en", day, "negative", -0.7, kp("battery life")),
+        ("z1", "zh", day, "positive", 0.9, kp("质量", "物流")),
+        ("z2", "zh", day, "negative", -0.5, kp("客服")),
+        ("z3", "zh", day, "unknown", None, []),  # counted, not judged
+        ("z4", "zh", date(2025, 6, 1), "negative", -0.9, kp("旧的")),  # before the window
+        ("o1", None, day, "unknown", None, []),
+    ]  # fmt: skip
+    got = summaries.by_language(spark.createDataFrame(rows, schema), AS_OF, weeks=4)
+    by = got.set_index(C.LANGUAGE)
+    assert got[C.LANGUAGE].tolist() == ["en", "zh", "other"]  # most reviews first
+    assert by["reviews"].to_dict() == {"en": 3, "zh": 3, "other": 1}
+    assert by["unknown"].to_dict() == {"en": 0, "zh": 1, "other": 1}
+    assert by.loc["en", "positive_share"] == pytest.approx(2 / 3)
+    assert by.loc["zh", "negative_share"] == pytest.approx(1 / 2)
+    assert by.loc["zh", "mean_sentiment"] == pytest.approx(0.2)
+    assert by.loc["en", "praised"] == "sound, battery life"  # 2 reviews, then 1
+    assert by.loc["en", "complained"] == "battery life"
+    assert by.loc["zh", "praised"] == "物流, 质量" and by.loc["zh", "complained"] == "客服"
+    assert by.loc["other", "praised"] == ""
+
+
 def test_recommendation_coverage_by_rank_one_source(spark):
     schema = f"{C.CUSTOMER_KEY} string, {C.AS_OF} date, rank int, source string"
     recs = spark.createDataFrame([
@@ -362,3 +395,35 @@ def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
     blank = {k: v for k, v in inked.items() if v < 0.02}
     assert not blank, f"charts without ink in the screenshot: {blank}"
     print(json.dumps({"screenshot": str(keep), "ink": inked}, indent=1))
+
+
+def test_chinese_keyphrases_render_in_the_reports_font_in_chromium(tmp_path):
+    """The report's font stack draws Chinese: a table of Chinese keyphrases in the page's
+    stylesheet looks different from the same table with unassigned code points (which every
+    font draws as the same missing-glyph box)."""
+    from PIL import Image, ImageChops
+
+    from insight.report import page
+
+    installed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True,
+                               text=True, check=False).stdout  # fmt: skip
+    assert any(f in installed for f in page.FONT_FAMILIES), (
+        f"no font of {page.FONT_FAMILIES} covers Chinese here: `make browser` installs one"
+    )
+    shots = {}
+    for name, phrases in {
+        "zh": "质量, 物流, 客服",
+        "missing": "\ue000\ue001, \ue002\ue003, \ue004\ue005",
+    }.items():
+        table = page.table(pd.DataFrame({"language": ["zh"], "praised": [phrases]}),
+                           {"language": ("language", page.text),
+                            "praised": ("most praised", page.text)})  # fmt: skip
+        html_path = tmp_path / f"{name}.html"
+        html_path.write_text(f"<!doctype html><meta charset=utf-8><style>{page.CSS}</style>"
+                             f"<body>{table}</body>", encoding="utf-8")  # fmt: skip
+        shots[name] = tmp_path / f"{name}.png"
+        # (A window much lower than the page draws only its first lines.)
+        _browse(tmp_path, html_path.as_uri(), f"--screenshot={shots[name]}",
+                "--window-size=600,400")  # fmt: skip
+    a, b = (Image.open(shots[k]).convert("RGB") for k in ("zh", "missing"))
+    assert ImageChops.difference(a, b).getbbox() is not None, "Chinese drawn as missing glyphs"

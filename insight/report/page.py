@@ -179,10 +179,17 @@ def _code(message: str) -> str:
     return "".join(f"<code>{s}</code>" if i % 2 else s for i, s in enumerate(parts))
 
 
+# Latin text in DejaVu Sans or a look-alike; Chinese (keyphrases and texts of a mixed shop)
+# in the first CJK family the viewer has: Noto Sans CJK or WenQuanYi on Linux (`make
+# browser` installs fonts-wqy-microhei), PingFang on macOS, Microsoft YaHei on Windows.
+FONT_FAMILIES = ("DejaVu Sans", "Liberation Sans", "Arial", "Noto Sans CJK SC",
+                 "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei")  # fmt: skip
+FONTS = ", ".join(f'"{f}"' for f in FONT_FAMILIES) + ", sans-serif"
+
 CSS = """
 :root { --ink: #222; --muted: #666; --line: #e3e3e3; --accent: #4C72B0; }
 * { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 "DejaVu Sans", "Liberation Sans", Arial, sans-serif;
+body { margin: 0; font: 14px/1.45 FONTS;
   color: var(--ink); background: #f6f7f9; }
 header { background: #fff; border-bottom: 1px solid var(--line); padding: 18px 28px 10px; }
 h1 { margin: 0 0 4px; font-size: 22px; }
@@ -216,7 +223,7 @@ table.data th:first-child, table.data td:first-child { text-align: left; }
 table.data td.wrap { white-space: normal; text-align: left; min-width: 220px; }
 table.data caption { caption-side: bottom; color: var(--muted); text-align: left; }
 footer { color: var(--muted); font-size: 12px; padding: 0 28px 24px; }
-"""
+""".replace("FONTS", FONTS)
 
 # After load, each chart records what the browser drew: how many data marks have a
 # non-empty box, and where the chart is on the page (for screenshots and checks).

@@ -292,6 +292,49 @@ def top_keyphrases(weekly: DataFrame, as_of: date, *, weeks: int = 12, n: int = 
     return pdf[cols]
 
 
+def by_language(insights: DataFrame, as_of: date, *, weeks: int = 12, n: int = 5) -> pd.DataFrame:
+    """Reviews of the `weeks` weeks ending on as_of per language (gold.review_insights):
+    how many, how they were judged, and each language's `n` most praised and complained-about
+    keyphrases (a phrase counted once per review), so a mixed shop sees its Chinese reviews
+    apart from its English ones.
+
+    Returns:
+        language, reviews, unknown (reviews without a usable text), positive_share and
+        negative_share (of the known ones), mean_sentiment, praised and complained
+        (comma-separated phrases, most mentioned first); most reviewed language first.
+    """
+    require_columns(insights, [C.LANGUAGE, C.REVIEW_DATE, C.SENTIMENT, C.SENTIMENT_SCORE,
+                               C.KEYPHRASES], "review_insights")  # fmt: skip
+    since = as_of - timedelta(weeks=weeks) + timedelta(days=1)
+    rows = insights.where(F.col(C.REVIEW_DATE).between(F.lit(since), F.lit(as_of))).withColumn(
+        C.LANGUAGE, F.coalesce(C.LANGUAGE, F.lit("other"))
+    )
+    known = F.col(C.SENTIMENT) != "unknown"
+    counts = rows.groupBy(C.LANGUAGE).agg(
+        F.count("*").alias(REVIEWS),
+        F.sum((~known).cast("int")).alias("unknown"),
+        (F.sum((F.col(C.SENTIMENT) == "positive").cast("int")) / F.sum(known.cast("int")))
+        .alias("positive_share"),
+        (F.sum((F.col(C.SENTIMENT) == "negative").cast("int")) / F.sum(known.cast("int")))
+        .alias(NEGATIVE_SHARE),
+        F.avg(C.SENTIMENT_SCORE).alias(MEAN_SENTIMENT),
+    ).toPandas()  # fmt: skip
+    phrases = (
+        rows.where(F.col(C.SENTIMENT).isin("positive", "negative"))
+        .select(C.LANGUAGE, C.SENTIMENT, C.REVIEW_ID,
+                F.explode(F.array_distinct(F.col(C.KEYPHRASES).phrase)).alias(KEYPHRASE))
+        .groupBy(C.LANGUAGE, C.SENTIMENT, KEYPHRASE).agg(F.count("*").alias(MENTIONS))
+        .toPandas()
+    )  # fmt: skip
+    for kind, sentiment in (("praised", "positive"), ("complained", "negative")):
+        part = phrases[phrases[C.SENTIMENT] == sentiment].sort_values(
+            [C.LANGUAGE, MENTIONS, KEYPHRASE], ascending=[True, False, True]
+        )
+        top = part.groupby(C.LANGUAGE)[KEYPHRASE].apply(lambda p: ", ".join(p.head(n)))
+        counts[kind] = counts[C.LANGUAGE].map(top).fillna("")
+    return counts.sort_values([REVIEWS, C.LANGUAGE], ascending=[False, True], ignore_index=True)
+
+
 def recommendation_coverage(
     recommendations: DataFrame, customers: DataFrame, as_of: date
 ) -> pd.DataFrame:

@@ -1,12 +1,17 @@
 """Review panels: negative share per brand with its alerts, praised and complained-about
-keyphrases."""
+keyphrases, and the reviews of each language."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from insight import columns as C
-from insight.nlp.schemas import KEYPHRASE_WEEKLY, PRODUCT_SENTIMENT_DAILY, SENTIMENT_ALERTS
+from insight.nlp.schemas import (
+    KEYPHRASE_WEEKLY,
+    PRODUCT_SENTIMENT_DAILY,
+    REVIEW_INSIGHTS,
+    SENTIMENT_ALERTS,
+)
 from insight.report import charts, page, summaries
 from insight.report.context import Context, NoData
 from insight.report.page import Panel
@@ -74,7 +79,22 @@ def keyphrases(ctx: Context) -> Panel:
                                 part[col].tolist(), xlabel=f"{what} reviews mentioning it",
                                 color=color)  # fmt: skip
             figures.append((chart, f"Most {kind} keyphrases: {what} reviews mentioning each."))
+    # Per language: a mixed shop's Chinese reviews have their own words and their own model.
+    insights = ctx.table(REVIEW_INSIGHTS)
+    languages = () if insights is None else (page.table(
+        summaries.by_language(insights, ctx.as_of), {
+            C.LANGUAGE: ("language", page.text), summaries.REVIEWS: ("reviews", page.integer),
+            "unknown": ("no usable text", page.integer),
+            "positive_share": ("positive", page.pct),
+            summaries.NEGATIVE_SHARE: ("negative", page.pct),
+            summaries.MEAN_SENTIMENT: ("mean score", page.decimal),
+            "praised": ("most praised", page.text),
+            "complained": ("most complained about", page.text),
+        }),)  # fmt: skip
     return Panel(
-        key=key, title=title, sources=(KEYPHRASE_WEEKLY.qualified,), charts=tuple(figures),
-        caption=f"YAKE keyphrases of reviews in the 12 weeks up to {ctx.as_of}, all products.",
+        key=key, title=title, charts=tuple(figures), tables=languages,
+        sources=(KEYPHRASE_WEEKLY.qualified, REVIEW_INSIGHTS.qualified),
+        caption=f"Keyphrases of reviews in the 12 weeks up to {ctx.as_of}, all products "
+        "(English: YAKE; Chinese: jieba's nouns and adjectives by TF-IDF); the table splits "
+        "them by language.",
     )  # fmt: skip
