@@ -199,6 +199,7 @@ class PropensityConfig:
     batch_size: int
     learning_rate: float
     patience: int
+    early_stopping_share: float
     hidden_units: tuple[int, ...]
     dropout: float
     embedding_dim: int

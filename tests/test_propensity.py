@@ -104,6 +104,26 @@ def test_training_windows_end_before_the_validation_snapshot():
     assert all(t + timedelta(days=30) <= val for t in train_dates)
 
 
+def test_the_network_early_stops_on_training_customers_never_on_the_validation_snapshot(spark):
+    # 400 customers in 3 training snapshots each: the held-out customers leave the fit
+    # with every snapshot of theirs, and they are about the share asked for.
+    rows = [
+        (f"c{i:03d}", t) for i in range(400) for t in (T0, T0 - timedelta(30), T0 - timedelta(60))
+    ]
+    snapshots = spark.createDataFrame(rows, f"{C.CUSTOMER_KEY} string, snapshot date")
+    fit, stop = dataset.early_stopping_split(snapshots, 0.15, 42)
+    fit_keys = {r[0] for r in fit.select(C.CUSTOMER_KEY).collect()}
+    stop_rows = stop.collect()
+    stop_keys = {r[0] for r in stop_rows}
+    assert fit_keys.isdisjoint(stop_keys) and len(fit_keys | stop_keys) == 400
+    assert len(stop_rows) == 3 * len(stop_keys)  # every snapshot of a held-out customer
+    assert 40 <= len(stop_keys) <= 80  # 15% of 400 = 60
+    # Fixed for a seed, another for another seed.
+    again = {r[0] for r in dataset.early_stopping_split(snapshots, 0.15, 42)[1].collect()}
+    other = {r[0] for r in dataset.early_stopping_split(snapshots, 0.15, 7)[1].collect()}
+    assert again == stop_keys and other != stop_keys
+
+
 def test_metrics_by_hand():
     y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0], dtype=float)
     p = np.array([0.9, 0.8, 0.7, 0.1, 0.2, 0.3, 0.05, 0.15, 0.25, 0.35])
@@ -261,6 +281,8 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
             assert {f"{model_key}_auc", f"{model_key}_pr_auc", f"{model_key}_log_loss",
                     f"{model_key}_lift_top_decile"} <= set(metrics)  # fmt: skip
         assert "gate_vs_baseline" in run.data.tags
+        # Early stopping on held-out training customers; the gate on the later snapshot.
+        assert float(run.data.params["early_stopping_share"]) == cfg.propensity.early_stopping_share
         history = registry.use_tracking(cfg).get_metric_history(served.run_id, "tf_loss")
         assert len(history) >= 1 and len({m.step for m in history}) == len(history)
         print(

@@ -130,3 +130,12 @@ def snapshot_dates(
     validation = as_of - timedelta(days=window_days)
     first = validation - timedelta(days=window_days)
     return validation, [first - timedelta(days=i * step_days) for i in range(snapshots)]
+
+
+def early_stopping_split(train: DataFrame, share: float, seed: int) -> tuple[DataFrame, DataFrame]:
+    """(fit rows, early-stopping rows) of the training snapshots: `share` of the customers,
+    by a seeded hash of their key, with every snapshot of theirs, are held out of the fit
+    so the network stops on customers it did not learn from, and the validation snapshot
+    stays unseen for the gate."""
+    held = (F.abs(F.xxhash64(F.col(C.CUSTOMER_KEY), F.lit(seed))) % 10_000) < round(share * 10_000)
+    return train.where(~held), train.where(held)

@@ -1,9 +1,12 @@
 """Train one target's models on point-in-time snapshots, compare, log and register.
 
 The TF network (Horovod) and the Spark baselines (GBT, logistic regression) learn from the
-same training snapshots and are scored on the same validation snapshot. The network is
-the candidate only if its validation AUC is at least the best baseline's; otherwise that
-baseline is, and the reason is logged. The candidate is registered as
+same training snapshots and are scored on the same validation snapshot, later than all of
+them. The network early-stops on a held-out share of the training snapshots' customers
+(propensity.early_stopping_share), never on the validation snapshot: a gate on the data
+that also chose the epoch would reward overfitting to it. The network is the candidate only
+if its validation AUC is at least the best baseline's; otherwise that baseline is, and the
+reason is logged. The candidate is registered as
 `<prefix>-<target>` and takes the `champion` alias only if its AUC is not worse than the
 current champion's.
 """
@@ -35,6 +38,7 @@ from insight.propensity.dataset import (
     NUMERIC_FEATURES,
     PURCHASE_TARGET,
     Sources,
+    early_stopping_split,
     labelled,
     snapshot_dates,
 )
@@ -181,8 +185,18 @@ def train_target(
         calib[kind] = evaluate.calibration(y, prob)
         log.info("propensity %s: %s %s", target, kind, _describe(metrics[kind]))
     target_info = distributed.MlflowTarget(registry.tracking_uri(cfg), run_id, f"{TF}_")
+    fit_rows, stop_rows = early_stopping_split(train, p.early_stopping_share, p.seed)
+    stopping = stop_rows.count()
+    if not stopping:
+        raise NotEnoughLabelsError(
+            f"{target}: no training customers left for early stopping "
+            f"(propensity.early_stopping_share {p.early_stopping_share}): the lake is too small"
+        )
+    log.info("propensity %s: the network early-stops on %d rows of %.0f%% of the training "
+             "customers; validation snapshot %s stays unseen until the gate", target, stopping,
+             100 * p.early_stopping_share, s.validation_date)  # fmt: skip
     fitted = distributed.fit(
-        train, validation, spec, p, lake=cfg.lake,
+        fit_rows, stop_rows, spec, p, lake=cfg.lake,
         checkpoint_dir=local_dir(cfg.lake, "_checkpoints", "propensity", target, run_id),
         target=target_info, num_proc=num_proc,
     )  # fmt: skip
@@ -230,6 +244,7 @@ def register(cfg: Config, trained: Trained) -> tuple[registry.Served, bool, str]
                        "validation_snapshot": str(t.split.validation_date),
                        "training_snapshots": ",".join(map(str, t.split.training_dates)),
                        "train_positives": t.split.positives,
+                       "early_stopping_share": cfg.propensity.early_stopping_share,
                        "train_negatives": t.split.negatives})  # fmt: skip
     mlflow.set_tag("gate_vs_baseline", t.reason)
     name = model_name(cfg, t.target)
