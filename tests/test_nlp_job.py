@@ -435,6 +435,13 @@ def test_chinese_reviews_get_a_language_their_own_model_and_chinese_keyphrases(s
     by_stars = {s: [rows[k][C.SENTIMENT_SCORE] for k, _, st in rated if st == s] for s in (1, 5)}
     assert sum(by_stars[5]) / len(by_stars[5]) > sum(by_stars[1]) / len(by_stars[1])
     assert any(p["phrase"] in ZH_ASPECTS for r in rows.values() for p in r[C.KEYPHRASES])
+    # Topics of their own, made of Chinese words; a review with words has one.
+    terms = read(spark, lake, schemas.TOPIC_TERMS).where(F.col(C.MODEL_VERSION) == served.label)
+    words = [r["term"] for r in terms.collect()]
+    assert words and all(re.fullmatch(r"[\u4e00-\u9fff]{2,}|[a-z][a-z0-9]+", w) for w in words)
+    assert set(ZH_ASPECTS) <= set(words)
+    assert all(rows[k][C.TOPIC_ID] is not None for k, _, _ in rated if k[4].isdigit())
+    assert rows["RZH-SHORT"][C.TOPIC_ID] is None  # 好: no noun or adjective to place it
     # English reviews kept their insight (one model each) and their language.
     english = insights.where(~F.col(C.REVIEW_ID).startswith("RZH-"))
     assert english.count() == english_before

@@ -10,9 +10,10 @@ Segmentation runs in a pandas UDF before the model, on Chinese rows only; the mo
 holds only MLlib stages.
 
 Keyphrases are words of two or more characters that jieba's tagger (jieba.posseg) calls a
-noun, adjective, idiom or abbreviation (PHRASE_TAGS), not stop words (STOP_WORDS), ranked by
-TF-IDF with jieba's general-corpus IDF: never a single character, never punctuation, and
-none of the fragments plain segmentation glues to a pronoun or particle (我过, 时才).
+noun, adjective, idiom or abbreviation, or a verb its dictionary knows (phrase_words), not
+stop words (STOP_WORDS), ranked by TF-IDF with jieba's general-corpus IDF: never a single
+character, never punctuation, and none of the fragments plain segmentation glues to a
+pronoun or particle (我过, 时才). The Chinese topics (LDA) are made of the same words.
 """
 
 from __future__ import annotations
@@ -93,28 +94,37 @@ def tokens(text: str | None) -> list[str]:
 
 # jieba.posseg tags a keyphrase can have: nouns of every kind (n, nr, ns, nz, ...), verbal
 # and adjectival nouns, adjectives, idioms and set phrases, abbreviations, Latin words.
-# Verbs are left out: on the hotel reviews they added more fragments (真怕, 预受) than
-# opinions, and the opinion adjectives (干净, 难吃, 很贵) are kept.
 PHRASE_TAGS = ("n", "vn", "an", "a", "ad", "i", "l", "j", "eng")
+# Verbs too, but only those jieba's dictionary lists this often: the tagger calls many
+# aspects verbs (包装 packaging, 做工 workmanship, 装修 decor, 上网 internet) and opinions
+# too (满意, 失望, 推荐), while the fragments its HMM invents (我过, 来住, 预受) are not
+# in the dictionary at all.
+VERB_MIN_FREQUENCY = 50
 
 
 def phrase_words(text: str | None) -> list[str]:
-    """The words of a text that could be keyphrases (PHRASE_TAGS, then `is_phrase`).
+    """The words of a text that could be keyphrases or topic terms: tagged PHRASE_TAGS, or
+    a verb of jieba's dictionary (VERB_MIN_FREQUENCY), and `is_phrase`.
 
     Example::
 
-        phrase_words("空调坏了，前台服务很差")  # ['空调', '前台', '服务']
+        phrase_words("空调坏了，包装很差，我过得不好")  # ['空调', '包装']
     """
     if not text:
         return []
-    _jieba()
-    import jieba.posseg
+    from jieba import posseg
 
-    tagged = jieba.posseg.lcut(text)
+    known = _jieba().dt.FREQ
+
+    def wanted(word: str, tag: str) -> bool:
+        if tag == "v":
+            return known.get(word, 0) >= VERB_MIN_FREQUENCY
+        return tag in PHRASE_TAGS or tag.startswith("n")
+
     return [
         w.word.lower()
-        for w in tagged
-        if (w.flag in PHRASE_TAGS or w.flag.startswith("n")) and is_phrase(w.word.lower())
+        for w in posseg.lcut(text)
+        if wanted(w.word, w.flag) and is_phrase(w.word.lower())
     ]
 
 
@@ -169,13 +179,17 @@ _KEYPHRASES_TYPE = T.ArrayType(
 
 def _keyphrases_udf(n: int):
     @F.pandas_udf(_KEYPHRASES_TYPE)
-    def best(texts: pd.Series) -> pd.Series:
+    def best(words: pd.Series) -> pd.Series:
         return pd.Series(
-            [[{"phrase": p, "score": s} for p, s in keyphrases(phrase_words(t), n)]
-             for t in texts]
-        )  # fmt: skip
+            [[{"phrase": p, "score": s} for p, s in keyphrases(list(w), n)] for w in words]
+        )
 
     return best
+
+
+@F.pandas_udf(_TOKENS_TYPE)
+def _phrase_words(texts: pd.Series) -> pd.Series:
+    return pd.Series([phrase_words(t) for t in texts])
 
 
 def segmented(text: Column) -> Column:
@@ -187,10 +201,16 @@ def with_tokens(df: DataFrame, text_col: str) -> DataFrame:
     return df.withColumn(TOKENS, segmented(F.col(text_col)))
 
 
-def keyphrases_of(text: Column, n: int) -> Column:
-    """array<struct<phrase, score>> of a text column, best (lowest score) first (tagged
-    again: the model's TOKENS keep verbs and particles, keyphrases must not)."""
-    return _keyphrases_udf(n)(text)
+def phrase_words_of(text: Column) -> Column:
+    """The `phrase_words` of a text column: what keyphrases and topics are made of (the
+    model's TOKENS keep verbs and particles on purpose, these must not)."""
+    return _phrase_words(text)
+
+
+def keyphrases_of(words: Column, n: int) -> Column:
+    """array<struct<phrase, score>> of a `phrase_words_of` column, best (lowest score)
+    first."""
+    return _keyphrases_udf(n)(words)
 
 
 def stages(cfg: NlpConfig, reg_param: float, thresholds: list[float], common: dict) -> list:

@@ -95,7 +95,9 @@ def train_zh(
     """The Chinese review model on `labelled` (Chinese scorable text with a `label` and
     GROUP): jieba's words -> TF-IDF -> logistic regression, its strength chosen from
     `nlp.zh_reg_params` by the same two checks as the English candidates, refitted on all
-    of `labelled`. Its keyphrases come from the segmented words at scoring (score_zh)."""
+    of `labelled`; then LDA topics of its own, on the reviews' nouns and adjectives (the
+    English topics are made of English words). Keyphrases come from the same words at
+    scoring (score_zh)."""
     n = cfg.nlp
     prepared = chinese.with_tokens(labelled.select(C.REVIEW_ID, TEXT, LABEL, GROUP), TEXT)
     settings = [(chinese.CANDIDATE, reg) for reg in n.zh_reg_params]
@@ -103,10 +105,12 @@ def train_zh(
     try:
         chosen, results, mine, counts = select(split, n, settings, champion)
         final = fit_candidate(chosen.name, n, split, chosen.reg_param)
+        words = split.withColumn(topics.WORDS, chinese.phrase_words_of(F.col(TEXT)))
+        topic_stages = topics.fit_topics(words, n, C.REVIEW_ID)
     finally:
         split.unpersist()
-    return Trained(PipelineModel(stages=final.stages), chosen, results, counts[False],
-                   counts[True], cross_rows, groups, mine)  # fmt: skip
+    return Trained(PipelineModel(stages=[*final.stages, *topic_stages]), chosen, results,
+                   counts[False], counts[True], cross_rows, groups, mine)  # fmt: skip
 
 
 def champion_setting(cfg: Config, served: registry.Served) -> tuple[str, float | None]:
@@ -216,12 +220,17 @@ def score(model: PipelineModel, df: DataFrame) -> DataFrame:
 
 
 def score_zh(model: PipelineModel, df: DataFrame, keyphrases_per_review: int) -> DataFrame:
-    """Sentiment and keyphrases for Chinese scorable rows of `df` (with `nlp_text`); no
-    topic (the topics are learnt from English words)."""
-    words = chinese.with_tokens(df, TEXT)
+    """Sentiment, keyphrases and topic for Chinese scorable rows of `df` (with `nlp_text`).
+    A Chinese model registered before it had topics scores without one (topic null)."""
+    words = chinese.with_tokens(df, TEXT).withColumn(
+        topics.WORDS, chinese.phrase_words_of(F.col(TEXT))
+    )
     out = model.transform(words).transform(sentiment.with_prediction)
+    out = out.withColumn(
+        C.KEYPHRASES, chinese.keyphrases_of(F.col(topics.WORDS), keyphrases_per_review)
+    )
+    if topics.DISTRIBUTION in out.columns:
+        return out.transform(topics.with_topic)
     return out.withColumns({
-        C.KEYPHRASES: chinese.keyphrases_of(F.col(TEXT), keyphrases_per_review),
-        C.TOPIC_ID: F.lit(None).cast("int"),
-        C.TOPIC_WEIGHT: F.lit(None).cast("double"),
+        C.TOPIC_ID: F.lit(None).cast("int"), C.TOPIC_WEIGHT: F.lit(None).cast("double"),
     })  # fmt: skip

@@ -191,16 +191,19 @@ def serve_model(
     log.info("nlp: %s", reason)
     if not promoted:  # the champion serves on; the new version stays registered, unserved
         return champion, review_model.load(champion), False, computed
-    terms = topics.topic_terms(run.spark, trained.model).withColumn(
-        C.MODEL_VERSION, F.lit(served.label)
-    )
+    write_topic_terms(run, trained.model, served)
+    return served, trained.model, True, computed
+
+
+def write_topic_terms(run: JobRun, model: PipelineModel, served: registry.Served) -> None:
+    """gold.topic_terms of a newly served model: what each of its topics is about."""
+    terms = topics.topic_terms(run.spark, model).withColumn(C.MODEL_VERSION, F.lit(served.label))
     tables.create_if_missing(run.spark, schemas.TOPIC_TERMS, run.lake, schemas.TOPIC_TERMS_SCHEMA,
                              comment="Terms of each LDA topic, per model version")  # fmt: skip
     tables.overwrite(
         terms.select(*[f.name for f in schemas.TOPIC_TERMS_SCHEMA]), schemas.TOPIC_TERMS, run.lake,
         replace_where=f"{C.MODEL_VERSION} = '{served.label}'",
     )  # fmt: skip
-    return served, trained.model, True, computed
 
 
 def no_zh_model(cfg) -> str:
@@ -234,6 +237,7 @@ def serve_zh_model(
     log.info("nlp (zh): %s", reason)
     if not promoted:
         return champion, review_model.load(champion)
+    write_topic_terms(run, trained.model, served)
     return served, trained.model
 
 
