@@ -137,6 +137,81 @@ def propensity_rows(d: dict) -> list[Row]:
     return out
 
 
+def customers_rows(d: dict) -> list[Row]:
+    """The customer models on Online Retail's 90 days after the cut, each beside its peers
+    (same process, same rows). MAE is lower-is-better, so it enters as 1 / MAE."""
+    split = f"Online Retail, 90 d after {d['split']['as_of']}"
+    rows = []
+    clv = d["clv"]
+    for key, name in (
+        ("lifetimes", "lifetimes BG/NBD (same summary, its default fit)"),
+        ("baseline_repeat_rate", "repeat rate so far x 90 days"),
+    ):
+        peer = clv.get(key, {})
+        rows.append(
+            Row(
+                "customers",
+                f"CLV 1 / per-customer MAE, {split}",
+                1 / clv["ours"]["mae"],
+                name,
+                1 / peer["mae"] if "mae" in peer else None,
+                SAME_RUN if "mae" in peer else f"failed: {peer.get('error')}",
+            )
+        )
+    for target in ("purchase", "churn"):
+        r = d["propensity"][target]
+        for key, name in (
+            ("hist_gradient_boosting", "scikit-learn HistGradientBoosting"),
+            ("logistic_regression", "scikit-learn LogisticRegression"),
+        ):
+            rows.append(
+                Row(
+                    "customers",
+                    f"{target} AUC ({r['window_days']} d), {split}",
+                    r["ours"]["auc"],
+                    name,
+                    r[key]["auc"],
+                    SAME_RUN,
+                )
+            )
+    for truth, what in (("all", "all purchases"), ("new", "products new to the customer")):
+        rec = d["recommend"][truth]
+        for key, name in (
+            ("popularity", "popularity"),
+            ("implicit_als_tuned", "implicit library ALS, tuned on the job's split"),
+        ):
+            rows.append(
+                Row(
+                    "customers",
+                    f"NDCG@10 of {what}, {split}",
+                    rec["ours"]["ndcg_at_10"],
+                    name,
+                    rec[key]["ndcg_at_10"],
+                    SAME_RUN,
+                )
+            )
+    seg = d["segments"]
+    kmeans = next(k for k in seg if k.startswith("sklearn_kmeans"))
+    for key, name in (
+        (
+            "rfm_quintile_cells",
+            f"RFM quintile cells ({seg['rfm_quintile_cells']['spend']['segments']})",
+        ),
+        (kmeans, f"scikit-learn KMeans, k = {seg[kmeans]['spend']['segments']}"),
+    ):
+        rows.append(
+            Row(
+                "customers",
+                f"next-period spend eta² of our clusters, {split}",
+                seg["ours_clusters"]["spend"]["eta_squared"],
+                name,
+                seg[key]["spend"]["eta_squared"],
+                SAME_RUN,
+            )
+        )
+    return rows
+
+
 # stage -> (results file, the benchmark that writes it, rows from its content)
 STAGES: dict[str, tuple[str, str, Callable[[dict], list[Row]]]] = {
     "clean": ("clean", "bench-clean", clean_rows),
@@ -144,6 +219,7 @@ STAGES: dict[str, tuple[str, str, Callable[[dict], list[Row]]]] = {
     "features": ("scaling", "bench-scaling", features_rows),
     "als": ("als", "bench-als", als_rows),
     "propensity": ("propensity", "bench-propensity", propensity_rows),
+    "customers": ("customers", "bench-customers", customers_rows),
 }
 
 
