@@ -45,6 +45,9 @@ LINES = [
     # a country with no ISO-2 code in the mapping
     ("537000", "22139", "RETROSPOT TEA SET CERAMIC 11 PC", "3", "2010-12-03 10:00:00",
      "4.95", "12345", "Atlantis"),
+    # postage on an invoice: not goods
+    ("536366", "POST", "POSTAGE", "1", "2010-12-01 08:28:00", "18.00", "17850",
+     "United Kingdom"),
 ]  # fmt: skip
 
 
@@ -225,3 +228,12 @@ def test_online_retail_head_through_ingest_and_clean_balances(spark, tmp_path, c
         (F.col("job") == "nlp") & (F.col("status") == "skipped")
     )
     assert "no reviews in this lake" in skipped.first()["message"]
+
+
+def test_postage_is_an_event_but_a_product_never_offered(mapped):
+    postage = [e for e in mapped["events"] if e["product_id"] == "POST"]
+    assert len(postage) == 1 and postage[0]["event_type"] == landing.PURCHASE
+    post = mapped["products"]["POST"]
+    assert (post["category_path"], post["available"]) == ("Not goods", "false")
+    # Goods keep the mapping's category and their availability.
+    assert mapped["products"]["85123A"]["category_path"] == "Uncategorised"

@@ -73,6 +73,10 @@ class Mapping:
     available_days: int | None = None
     # Source country name -> ISO-2 code; null: a known name with no single code.
     countries: dict[str, str | None] = field(default_factory=dict)
+    # Product ids that are not goods (postage, fees, discounts, manual adjustments): their
+    # lines stay events like any other, the product is NOT_GOODS_CATEGORY and never
+    # available, so it is never recommended nor counted as a product anyone likes.
+    not_goods: tuple[str, ...] = ()
 
     def source_columns(self) -> dict[str, str]:
         """Landing field -> source column, for the fields this mapping fills."""

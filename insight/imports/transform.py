@@ -31,6 +31,7 @@ COUNTRY_NAME, IS_RETURN, LINE_HASH = "_country_name", "_is_return", "_line_hash"
 DESCRIPTION, CATEGORY, FLAG = "_description", "_category", "_return_flag"
 
 ISO_UTC = "yyyy-MM-dd'T'HH:mm:ss'Z'"
+NOT_GOODS_CATEGORY = "Not goods"  # the category of a mapping's `not_goods` products
 INTEGRAL = r"^[+-]?\d+(\.0*)?$"  # "6" or "6.0" (a float column exported as text)
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 
@@ -215,7 +216,8 @@ def to_products(lines: DataFrame, mapping: Mapping) -> DataFrame:
     mapping's `default_category` (the contract needs one; the export has none).
     available: "true" for a product sold within `mapping.available_days` of the export's
     last line (it was on sale then), else unknown; no `available_days`: unknown for all.
-    Recommendations only ever offer available products.
+    Recommendations only ever offer available products. A product of `mapping.not_goods`
+    (postage, a fee, a discount) is NOT_GOODS_CATEGORY and "false": never available.
     """
     positive = F.when(F.col(PRICE) > 0, F.col(PRICE_TEXT))
     sale = F.when(~F.col(IS_RETURN) & (F.col(QTY) > 0), F.col(TS_UTC))
@@ -239,11 +241,16 @@ def to_products(lines: DataFrame, mapping: Mapping) -> DataFrame:
             f"INTERVAL {int(mapping.available_days)} DAYS"
         )
         available = F.when(recent, F.lit("true"))
+    category = F.coalesce(F.col("category_path"), F.lit(mapping.default_category))
+    if mapping.not_goods:
+        goods = ~F.col("product_id").isin(*mapping.not_goods)
+        category = F.when(goods, category).otherwise(F.lit(NOT_GOODS_CATEGORY))
+        available = F.when(goods, available).otherwise(F.lit("false"))
     values = {
         "product_id": F.col("product_id"),
         "sku": F.col("product_id"),
         "name": F.col("name"),
-        "category_path": F.coalesce(F.col("category_path"), F.lit(mapping.default_category)),
+        "category_path": category,
         "price": F.col("price"),
         "currency": F.lit(mapping.currency.upper()),
         "available": available,
