@@ -91,6 +91,7 @@ JOB_SECONDS = "_bench_job_seconds.json"  # in the lake: how long building it too
 K = 10
 SEED = 42
 RANDOM_SEGMENTINGS = 20
+BOOTSTRAPS = 10  # resamples for the segments' stability (ARI vs the clustering of all)
 # The implicit library's ALS, tuned for itself on the recommend job's validation split.
 # A first grid (rank 16-64, alpha 1-20) chose its largest rank and smallest alpha, so this
 # one reaches past both.
@@ -104,7 +105,8 @@ AIMS = {
     "clv": "our per-customer MAE <= lifetimes' on the same data",
     "propensity": "our served AUC >= the best of the two scikit-learn peers, each target",
     "recommend": "NDCG@10 >= 1.5 x popularity and >= the tuned implicit library",
-    "segment": "our clusters explain more next-period spend variance than RFM quintiles",
+    "segment": "our clusters explain more next-period spend variance than RFM quintiles, "
+    "with bootstrap ARI >= 0.8",
 }
 LOADED = (
     "wall times on a loaded machine: other engineers ran tests and jobs on the same 2 cores "
@@ -640,7 +642,52 @@ def quintile(s: pd.Series, ascending: bool) -> np.ndarray:
     return pd.qcut(ranked, 5, labels=False).to_numpy() + 1
 
 
-def bench_segments(spark, lake: Path, events: DataFrame, churn_days: int) -> dict:
+def stability(feats: DataFrame, ours: pd.Series, cfg, x: np.ndarray, k: int) -> dict:
+    """ARI between the clustering of all customers and the clusterings fitted on bootstrap
+    resamples of them (each resample's model assigns every customer): ours is the segment
+    job's own procedure (its k range, silhouette choice and seed), the peer scikit-learn
+    KMeans at our k on the same standardised inputs."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import adjusted_rand_score
+
+    s = cfg.segment
+    keys = ours.index.to_numpy()
+    rng = np.random.default_rng(SEED)
+    found: dict[str, list[float]] = {"ours": [], "sklearn_kmeans": []}
+    chosen_k = []
+    base = KMeans(n_clusters=k, n_init=10, random_state=SEED).fit_predict(x)
+    for i in range(BOOTSTRAPS):
+        fit = clusters.fit_clusters(
+            feats.sample(withReplacement=True, fraction=1.0, seed=SEED + i),
+            k_values=range(s.k_min, s.k_max + 1), seed=s.seed, pca_components=s.pca_components,
+        )  # fmt: skip
+        chosen_k.append(fit.k)
+        again = (
+            clusters.with_clusters(feats, fit)
+            .select(C.CUSTOMER_KEY, seg_schemas.CLUSTER_ID)
+            .toPandas()
+            .set_index(C.CUSTOMER_KEY)[seg_schemas.CLUSTER_ID]
+        )
+        found["ours"].append(adjusted_rand_score(ours.to_numpy(), again.reindex(keys).to_numpy()))
+        rows = rng.integers(0, len(x), len(x))
+        peer = KMeans(n_clusters=k, n_init=10, random_state=SEED + i).fit(x[rows])
+        found["sklearn_kmeans"].append(adjusted_rand_score(base, peer.predict(x)))
+    out = {
+        name: {
+            "ari_mean": round(float(np.mean(v)), 4),
+            "ari_min": round(float(np.min(v)), 4),
+            "ari": [round(float(a), 4) for a in v],
+        }
+        for name, v in found.items()
+    }
+    out["ours"]["k_chosen"] = chosen_k
+    out["resamples"] = BOOTSTRAPS
+    print("segment stability:", {n: out[n]["ari_mean"] for n in found})
+    return out
+
+
+def bench_segments(spark, cfg, lake: Path, events: DataFrame) -> dict:
+    churn_days = cfg.propensity.churn_window_days
     from sklearn.cluster import KMeans
     from sklearn.preprocessing import StandardScaler
 
@@ -748,6 +795,11 @@ def bench_segments(spark, lake: Path, events: DataFrame, churn_days: int) -> dic
         }
         for key in ("spend", "log_spend", "churn")
     } | {"draws": RANDOM_SEGMENTINGS}
+    ours_ids = segs.select(C.CUSTOMER_KEY, seg_schemas.CLUSTER_ID).toPandas()
+    ours_ids = ours_ids.set_index(C.CUSTOMER_KEY)[seg_schemas.CLUSTER_ID].reindex(
+        pdf[C.CUSTOMER_KEY]
+    )
+    out["stability"] = stability(feats, ours_ids, cfg, x, k)
     print("segments:", {n: out[n]["spend"] for n in groupings})
     return out
 
@@ -775,6 +827,7 @@ def aims(result: dict) -> dict:
     out["segment"] = (
         seg["ours_clusters"]["spend"]["eta_squared"]
         > seg["rfm_quintile_cells"]["spend"]["eta_squared"]
+        and seg["stability"]["ours"]["ari_mean"] >= 0.8
     )
     return {key: {"aim": AIMS[key], "met": met} for key, met in out.items()}
 
@@ -810,7 +863,7 @@ def run(lake: Path, data: Path, reuse: bool) -> dict:
         ("clv", lambda: bench_clv(spark, lake, events, cfg.clv.penalizer)),
         ("propensity", lambda: bench_propensity(spark, cfg, lake)),
         ("recommend", lambda: bench_recommend(spark, cfg, lake, events)),
-        ("segments", lambda: bench_segments(spark, lake, events, cfg.propensity.churn_window_days)),
+        ("segments", lambda: bench_segments(spark, cfg, lake, events)),
     )
     out["bench_seconds"] = {}
     for name, stage in stages:
@@ -885,6 +938,10 @@ def render(payload: dict) -> None:
         ],
     )
     seg = payload["segments"]
+    stable = seg.get("stability", {})
+    ari = {"ours_clusters": stable.get("ours"), **{
+        name: stable.get("sklearn_kmeans") for name in seg if name.startswith("sklearn_kmeans")
+    }}  # fmt: skip
     seg_rows = [
         {
             "segmenting": name,
@@ -893,6 +950,9 @@ def render(payload: dict) -> None:
             "spend_eps": seg[name]["spend"]["epsilon_squared"],
             "log_spend": seg[name]["log_spend"]["eta_squared"],
             "churn": seg[name]["churn"]["eta_squared"],
+            "ari": f"{ari[name]['ari_mean']:.3f} ({ari[name]['ari_min']:.3f})"
+            if ari.get(name)
+            else None,
         }
         for name in seg
         if isinstance(seg[name], dict)
@@ -918,6 +978,7 @@ def render(payload: dict) -> None:
             ("spend_eps", "epsilon² spend"),
             ("log_spend", "eta² log spend"),
             ("churn", "eta² churn"),
+            ("ari", f"bootstrap ARI, mean (min) of {stable.get('resamples', 0)}"),
         ],
     )
     met = "; ".join(
