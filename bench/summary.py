@@ -141,74 +141,52 @@ def customers_rows(d: dict) -> list[Row]:
     """The customer models on Online Retail's 90 days after the cut, each beside its peers
     (same process, same rows). MAE is lower-is-better, so it enters as 1 / MAE."""
     split = f"Online Retail, 90 d after {d['split']['as_of']}"
-    rows = []
-    clv = d["clv"]
-    for key, name in (
-        ("lifetimes", "lifetimes BG/NBD (same summary, its default fit)"),
-        ("baseline_repeat_rate", "repeat rate so far x 90 days"),
-    ):
-        peer = clv.get(key, {})
-        rows.append(
-            Row(
-                "customers",
-                f"CLV 1 / per-customer MAE, {split}",
-                1 / clv["ours"]["mae"],
-                name,
-                1 / peer["mae"] if "mae" in peer else None,
-                SAME_RUN if "mae" in peer else f"failed: {peer.get('error')}",
-            )
-        )
+    clv, seg = d["clv"], d["segments"]
+    kmeans = next(k for k in seg if k.startswith("sklearn_kmeans"))
+    # (measure, ours, [(peer name, the peer's result or None, its figure's key)])
+    measures = [(
+        "CLV 1 / per-customer MAE", 1 / clv["ours"]["mae"],
+        [("lifetimes BG/NBD (same summary, its default fit)", clv.get("lifetimes")),
+         ("repeat rate so far x 90 days", clv.get("baseline_repeat_rate"))], "mae",
+    )]  # fmt: skip
     for target in ("purchase", "churn"):
         r = d["propensity"][target]
-        for key, name in (
-            ("hist_gradient_boosting", "scikit-learn HistGradientBoosting"),
-            ("logistic_regression", "scikit-learn LogisticRegression"),
-        ):
-            rows.append(
-                Row(
-                    "customers",
-                    f"{target} AUC ({r['window_days']} d), {split}",
-                    r["ours"]["auc"],
-                    name,
-                    r[key]["auc"],
-                    SAME_RUN,
-                )
-            )
+        measures.append((
+            f"{target} AUC ({r['window_days']} d)", r["ours"]["auc"],
+            [("scikit-learn HistGradientBoosting", r["hist_gradient_boosting"]),
+             ("scikit-learn LogisticRegression", r["logistic_regression"])], "auc",
+        ))  # fmt: skip
     for truth, what in (("all", "all purchases"), ("new", "products new to the customer")):
         rec = d["recommend"][truth]
-        for key, name in (
-            ("popularity", "popularity"),
-            ("implicit_als_tuned", "implicit library ALS, tuned on the job's split"),
-        ):
-            rows.append(
-                Row(
-                    "customers",
-                    f"NDCG@10 of {what}, {split}",
-                    rec["ours"]["ndcg_at_10"],
-                    name,
-                    rec[key]["ndcg_at_10"],
-                    SAME_RUN,
-                )
-            )
-    seg = d["segments"]
-    kmeans = next(k for k in seg if k.startswith("sklearn_kmeans"))
-    for key, name in (
-        (
-            "rfm_quintile_cells",
-            f"RFM quintile cells ({seg['rfm_quintile_cells']['spend']['segments']})",
-        ),
-        (kmeans, f"scikit-learn KMeans, k = {seg[kmeans]['spend']['segments']}"),
-    ):
-        rows.append(
-            Row(
-                "customers",
-                f"next-period spend eta² of our clusters, {split}",
-                seg["ours_clusters"]["spend"]["eta_squared"],
-                name,
-                seg[key]["spend"]["eta_squared"],
-                SAME_RUN,
-            )
-        )
+        measures.append((
+            f"NDCG@10 of {what}", rec["ours"]["ndcg_at_10"],
+            [("popularity", rec["popularity"]),
+             ("implicit library ALS, tuned on the job's split", rec["implicit_als_tuned"])],
+            "ndcg_at_10",
+        ))  # fmt: skip
+    cells = seg["rfm_quintile_cells"]
+    measures.append((
+        "next-period spend eta² of our clusters", seg["ours_clusters"]["spend"]["eta_squared"],
+        [(f"RFM quintile cells ({cells['spend']['segments']})", cells["spend"]),
+         (f"scikit-learn KMeans, k = {seg[kmeans]['spend']['segments']}", seg[kmeans]["spend"])],
+        "eta_squared",
+    ))  # fmt: skip
+    if "stability" in seg:
+        stable = seg["stability"]
+        measures.append((
+            f"bootstrap ARI of our clusters ({stable['resamples']} resamples)",
+            stable["ours"]["ari_mean"],
+            [(f"scikit-learn KMeans, k = {seg[kmeans]['spend']['segments']}",
+              stable["sklearn_kmeans"])], "ari_mean",
+        ))  # fmt: skip
+    rows = []
+    for measure, ours, peers, key in measures:
+        for name, peer in peers:
+            value = (peer or {}).get(key)
+            if value is not None and key == "mae":
+                value = 1 / value
+            source = SAME_RUN if value is not None else f"failed: {(peer or {}).get('error')}"
+            rows.append(Row("customers", f"{measure}, {split}", ours, name, value, source))
     return rows
 
 
