@@ -6,10 +6,11 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from browser import browse, figures, sections
 from pyspark.sql import functions as F
 
 from insight import columns as C
@@ -19,6 +20,7 @@ from insight.errors import MappingError
 from insight.imports.mapping import Source, check_columns, load_mapping
 from insight.imports.run import read_export
 from insight.imports.transform import canonical_lines, profile, to_customers, to_events, to_products
+from insight.report.run import report_path
 
 # CI has ../shared beside the repository; a user's machine may not (the test skips).
 ONLINE_RETAIL = (
@@ -181,9 +183,10 @@ def test_a_bad_mapping_names_its_file_and_key(tmp_path):
 
 
 @pytest.mark.skipif(not ONLINE_RETAIL.exists(), reason="../shared/data not beside the repo")
-def test_online_retail_head_through_ingest_and_clean_balances(spark, tmp_path, capsys):
+def test_online_retail_head_through_the_dag_to_its_report(spark, tmp_path, capsys):
     """The first 2,000 real lines: import, ingest, clean; every line is in silver, in
-    quarantine or a collapsed duplicate, and the unattributed ones are quarantined by name."""
+    quarantine or a collapsed duplicate, and the unattributed ones are quarantined by name;
+    then features, segments and the report, which Chromium draws."""
     from insight.clean import job as clean
     from insight.ingest import job as ingest
 
@@ -228,6 +231,24 @@ def test_online_retail_head_through_ingest_and_clean_balances(spark, tmp_path, c
         (F.col("job") == "nlp") & (F.col("status") == "skipped")
     )
     assert "no reviews in this lake" in skipped.first()["message"]
+
+    # Its report in a real browser: the customer panels draw, the review panels say why
+    # they are empty (no reviews), not "run nlp".
+    for job in ("features", "segment", "report"):
+        assert main(["run", job, *args]) == 0, job
+    path = Path(report_path(lake, date(2011, 12, 10)))
+    panels = sections(path.read_text())
+    for review_panel in ("sentiment", "keyphrases"):
+        assert 'data-missing="true"' in panels[review_panel]
+    page = path.read_text()
+    assert page.count("ran for 2011-12-10 but could not build") >= 2
+    assert "no reviews in this lake" in page
+    dom = browse(tmp_path, path.as_uri(), "--dump-dom", "--window-size=1400,1000")
+    assert 'data-charts-checked="true"' in dom
+    drawn = figures(dom)
+    assert {"chart-segment-size", "chart-rfm"} <= set(drawn)
+    for chart_id, a in drawn.items():
+        assert int(a["drawn"]) == int(a["marks"]) == int(a["expected-marks"]) > 0, (chart_id, a)
 
 
 def test_postage_is_an_event_but_a_product_never_offered(mapped):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import browse, figures, sections
 from conftest import DAG_AS_OF
 from pyspark.sql import Row
 from pyspark.sql import types as T
@@ -288,12 +289,6 @@ def test_write_text_through_the_hadoop_filesystem(spark, tmp_path):
 # --- the job -------------------------------------------------------------------------------
 
 
-def _sections(page: str) -> dict[str, str]:
-    """section id -> its opening tag."""
-    found = re.finditer(r'(<section class="panel[^"]*" id="([^"]+)"[^>]*>)', page)
-    return {m.group(2): m.group(1) for m in found}
-
-
 def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
     from insight.report import job as report
 
@@ -308,9 +303,9 @@ def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
     # The page is written with the failed panel marked, and the job fails (exit 2).
     assert report.main(["--lake", lake, "--as-of", str(AS_OF)]) == 2
     page = Path(report_path(lake, AS_OF)).read_text()
-    sections = _sections(page)
-    missing = {k for k, tag in sections.items() if 'data-missing="true"' in tag}
-    failed = {k for k, tag in sections.items() if 'data-failed="true"' in tag}
+    panels = sections(page)
+    missing = {k for k, tag in panels.items() if 'data-missing="true"' in tag}
+    failed = {k for k, tag in panels.items() if 'data-failed="true"' in tag}
     assert missing == {"clv", "sentiment", "keyphrases", "propensity", "recommendations",
                        "models", "quality"}  # fmt: skip
     assert failed == {"keyphrases"} and "keyphrase_weekly lacks column(s) keyphrase" in page
@@ -328,22 +323,6 @@ def test_report_of_a_partial_lake_says_what_to_run(spark, lake):
 # --- the DAG lake in a real browser --------------------------------------------------------
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        pytest.fail("chromium not found: `make browser` installs the Debian package")
-    return found
-
-
-def _browse(tmp_path: Path, url: str, *args: str) -> str:
-    cmd = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-           "--force-device-scale-factor=1", f"--user-data-dir={tmp_path / 'profile'}",
-           "--virtual-time-budget=5000", *args, url]  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
     from PIL import Image
 
@@ -354,9 +333,9 @@ def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
     page = path.read_text()
 
     # Every panel has data on a lake after the whole DAG.
-    sections = _sections(page)
-    assert len(sections) == 9
-    assert not [k for k, tag in sections.items() if "data-missing" in tag]
+    panels = sections(page)
+    assert len(panels) == 9
+    assert not [k for k, tag in panels.items() if "data-missing" in tag]
     # Self-contained: nothing fetched (the SVG namespace URIs are names, not requests).
     assert not re.search(r"<link|<img|@import|src=|url\(['\"]?https?:", page)
     # No customer key, anywhere.
@@ -364,17 +343,16 @@ def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
             .select(C.CUSTOMER_KEY).distinct().collect()]  # fmt: skip
     assert keys and not [k for k in keys if k in page]
 
-    dom = _browse(tmp_path, path.as_uri(), "--dump-dom", "--window-size=1400,1000")
+    dom = browse(tmp_path, path.as_uri(), "--dump-dom", "--window-size=1400,1000")
     assert 'data-charts-checked="true"' in dom
-    figures = re.findall(r'<figure class="chart" id="([^"]+)"([^>]*)>', dom)
+    drawn = figures(dom)
     want = {"chart-segment-size", "chart-segment-value", "chart-rfm", "chart-clv", "chart-p-alive",
             "chart-sentiment", "chart-keyphrases-praised", "chart-keyphrases-complained",
             "chart-propensity-dist", "chart-deciles-purchase", "chart-deciles-churn",
             "chart-rec-sources", "chart-model-history", "chart-quarantine"}  # fmt: skip
-    assert {chart_id for chart_id, _ in figures} == want
+    assert set(drawn) == want
     boxes = {}
-    for chart_id, attrs in figures:
-        a = dict(re.findall(r'data-([\w-]+)="([^"]*)"', attrs))
+    for chart_id, a in drawn.items():
         assert int(a["expected-marks"]) > 0, chart_id
         assert int(a["drawn"]) == int(a["marks"]) == int(a["expected-marks"]), (chart_id, a)
         x, y, w, h = map(int, a["bbox"].split(","))
@@ -383,7 +361,7 @@ def test_dag_report_draws_every_chart_in_chromium(spark, dag_lake, tmp_path):
     height = int(re.search(r'data-height="(\d+)"', dom).group(1))
 
     shot = tmp_path / "report.png"
-    _browse(tmp_path, path.as_uri(), f"--screenshot={shot}", f"--window-size=1400,{height}")
+    browse(tmp_path, path.as_uri(), f"--screenshot={shot}", f"--window-size=1400,{height}")
     keep = path.parent / "report.png"  # next to the report, to look at
     shutil.copy(shot, keep)
     image = Image.open(shot).convert("RGB")
@@ -423,7 +401,7 @@ def test_chinese_keyphrases_render_in_the_reports_font_in_chromium(tmp_path):
                              f"<body>{table}</body>", encoding="utf-8")  # fmt: skip
         shots[name] = tmp_path / f"{name}.png"
         # (A window much lower than the page draws only its first lines.)
-        _browse(tmp_path, html_path.as_uri(), f"--screenshot={shots[name]}",
+        browse(tmp_path, html_path.as_uri(), f"--screenshot={shots[name]}",
                 "--window-size=600,400")  # fmt: skip
     a, b = (Image.open(shots[k]).convert("RGB") for k in ("zh", "missing"))
     assert ImageChops.difference(a, b).getbbox() is not None, "Chinese drawn as missing glyphs"
