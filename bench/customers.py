@@ -950,10 +950,12 @@ def render(payload: dict) -> None:
             "spend_eps": seg[name]["spend"]["epsilon_squared"],
             "log_spend": seg[name]["log_spend"]["eta_squared"],
             "churn": seg[name]["churn"]["eta_squared"],
-            "ari": f"{ari[name]['ari_mean']:.3f} ({ari[name]['ari_min']:.3f})"
-            if ari.get(name)
-            else None,
         }
+        | (
+            {"ari": f"{ari[name]['ari_mean']:.3f} ({ari[name]['ari_min']:.3f})"}
+            if ari.get(name)
+            else {}
+        )
         for name in seg
         if isinstance(seg[name], dict)
         and "spend" in seg[name]
