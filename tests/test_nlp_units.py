@@ -442,6 +442,11 @@ def test_chinese_keyphrases_leave_out_fragments_and_keep_aspects_tagged_as_verbs
     # jieba tags packaging and workmanship as verbs: they are still the review's aspects.
     phrases = [p for p, _ in keyphrases(phrase_words("包装太差了，做工也不好，很失望"), 5)]
     assert {"包装", "做工", "失望"} <= set(phrases)
+    # An English phrase inside a Chinese review: its content words may stand, its function
+    # words never do.
+    words = phrase_words("质量很好，would buy it again，Pixelo的耳机")
+    assert {"质量", "buy", "pixelo", "耳机"} <= set(words)
+    assert not {"would", "it", "again"} & set(words)
 
 
 def _zh_rows(spark, rows: list[tuple[str, str]]):

@@ -18,6 +18,7 @@ pronoun or particle (我过, 时才). The Chinese topics (LDA) are made of the s
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import re
@@ -128,13 +129,23 @@ def phrase_words(text: str | None) -> list[str]:
     ]
 
 
+@functools.cache
+def _english_stop_words() -> frozenset[str]:
+    # A Chinese review often carries an English phrase ("would buy again"): its brand and
+    # content words may be phrases, its function words (it, would, your) never are.
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 def is_phrase(word: str) -> bool:
-    """Could this word be a keyphrase: two or more characters, with a Han character or a
-    Latin letter (not digits alone), not a stop word."""
+    """Could this (lower-case) word be a keyphrase: two or more characters, with a Han
+    character or a Latin letter (not digits alone), not a Chinese or English stop word."""
     return (
         len(word) >= 2
         and word not in STOP_WORDS
         and bool(_HAN.search(word) or re.search(r"[a-z]", word))
+        and word not in _english_stop_words()
     )
 
 
