@@ -95,7 +95,7 @@ def train_zh(
     """The Chinese review model on `labelled` (Chinese scorable text with a `label` and
     GROUP): jieba's words -> TF-IDF -> logistic regression, its strength chosen from
     `nlp.zh_reg_params` by the same two checks as the English candidates, refitted on all
-    of `labelled`; then LDA topics of its own, on the reviews' nouns and adjectives (the
+    of `labelled`; then LDA topics of its own, on the reviews' `chinese.phrase_words` (the
     English topics are made of English words). Keyphrases come from the same words at
     scoring (score_zh)."""
     n = cfg.nlp
