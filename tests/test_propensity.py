@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 
@@ -223,6 +224,27 @@ def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
     p = model.predict(x, verbose=0).reshape(-1)
     y = val_rows.toPandas()[dataset.LABEL].to_numpy()
     assert evaluate.classification_metrics(y, p)["auc"] > 0.75
+
+
+def test_each_horovod_process_gets_a_file_even_when_partitions_are_empty(spark, tmp_path):
+    # Partitions are not row groups: an empty one writes none, and Petastorm refuses 2
+    # processes on 1 row group. The 32,000-customer scaling run failed so on the autoencoder's
+    # validation rows, which sat in one of several partitions.
+    cfg = load_config("local", lake=str(tmp_path / "lake"))
+    rows = [(f"k{i}", [float(i)] * len(dataset.NUMERIC_FEATURES), "DE", "Home", "web", "mobile",
+             float(i % 2), 1.0) for i in range(300)]  # fmt: skip
+    schema = (
+        f"{C.CUSTOMER_KEY} string, {dataset.NUMERIC} array<float>, country string, "
+        "top_category string, preferred_channel string, preferred_device string, "
+        f"{dataset.LABEL} double, weight double"
+    )
+    df = spark.createDataFrame(rows, schema).repartition(4, F.lit(1))  # all in one partition
+    assert df.rdd.getNumPartitions() == 4
+    spec = train.make_spec(df, cfg.propensity, network.CLASSIFIER)
+    out = tmp_path / "prepared"
+    distributed._prepared(df, spec, 2).write.parquet(str(out))
+    files = [f for f in out.iterdir() if f.name.startswith("part-")]
+    assert sum(pq.ParquetFile(f).metadata.num_row_groups for f in files) >= 2
 
 
 # -- the job on a generated lake ---------------------------------------------------------

@@ -79,11 +79,12 @@ def _columns(spec: Spec) -> list[str]:
 
 
 def _prepared(df: DataFrame, spec: Spec, shards: int) -> DataFrame:
-    """The columns the network reads, in at least `shards` Parquet files: Petastorm gives
-    each process whole row groups and refuses more processes than files."""
+    """The columns the network reads, in `shards` non-empty Parquet files: Petastorm gives
+    each process whole row groups and refuses more processes than row groups. Always a
+    round-robin repartition: enough partitions can still leave all rows in one of them."""
     cast = {LABEL: "float", WEIGHT: "float"}
     out = df.select(*[F.col(c).cast(cast[c]) if c in cast else F.col(c) for c in _columns(spec)])
-    return out.repartition(shards) if out.rdd.getNumPartitions() < shards else out
+    return out.repartition(shards)
 
 
 def _train(
