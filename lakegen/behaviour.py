@@ -31,7 +31,7 @@ _HOUR_CUM = list(accumulate(HOUR_WEIGHT))
 _MAX_WEIGHT = max(WEEKDAY_WEIGHT) * 1.26  # upper bound of weekday x season x trend
 
 # Calibrates session rates so an average customer makes ~40 events per 365 days.
-ACTIVITY_SCALE = 0.52
+ACTIVITY_SCALE = 0.45
 
 DISCOUNTS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 PROMO_CHANNELS = frozenset(("email", "affiliate", "social"))
@@ -55,6 +55,12 @@ def season(day: int) -> float:
     if 326 <= doy <= 333:
         factor += 0.15
     return factor
+
+
+@lru_cache(maxsize=8192)
+def gift_season(day: int) -> bool:
+    """November and December, when gift buyers shop."""
+    return to_date(day * DAY).month >= 11
 
 
 def poisson(rng: random.Random, lam: float) -> int:
@@ -160,6 +166,8 @@ class Shopper:
             t = rng.randrange(lo, hi)
             day = t // DAY
             weight = WEEKDAY_WEIGHT[(day + 3) % 7] * season(day)
+            if not gift_season(day):
+                weight *= a.off_season
             if growing:  # new customers warm up over their first three months
                 weight *= min(1.0, 0.25 + (t - c.signup) / (90 * DAY))
             if c.churn is not None:  # interest fades over the four months before churn
@@ -293,7 +301,7 @@ class Shopper:
         """Maybe a return (worse products come back more) and maybe a review later."""
         rng = self.rng
         returned = False
-        if rng.random() < return_probability(p):
+        if rng.random() < min(0.9, return_probability(p) * c.archetype.returns):
             tr = t + rng.randrange(2 * DAY, 30 * DAY)
             if tr < limit:
                 returned = True

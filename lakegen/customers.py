@@ -1,8 +1,10 @@
 """Customers: hidden archetype and traits (the truth) plus the CRM row the shop exports.
 
-An archetype fixes the broad behaviour (how often someone shops, how much they browse,
-how price sensitive they are); every customer then gets individual jitter so that
-archetypes overlap like real segments do.
+An archetype fixes the broad behaviour the way real segments differ: how often someone shops,
+how much they browse before buying, their price level, which categories they favour, how much
+they send back; every customer then gets individual jitter so that archetypes overlap like
+real segments do, though not so much that behaviour stops telling them apart (a classifier
+on gold.customer_features recovers the archetype: bench/profile.py, `archetype_accuracy`).
 """
 
 from __future__ import annotations
@@ -42,25 +44,39 @@ class Archetype:
     explore: float  # chance a view wanders outside the favourite categories
     temperament: float  # rating bias (grumpy < 0 < generous)
     channels: tuple[float, ...]  # weights over landing.CHANNELS
+    returns: float  # multiplies each purchased product's return probability
+    favourites: tuple[float, ...]  # weights for drawing favourite categories, over catalog.TOPS
+    off_season: float  # session rate outside November and December, relative (gift buyers < 1)
 
 
-# Channels: web, app, email, search_ads, social, affiliate
+# Channels: web, app, email, search_ads, social, affiliate. Favourites: Electronics, Fashion,
+# Home & Kitchen, Beauty & Care, Sports & Outdoors, Grocery, Toys & Games, Books & Media.
 ARCHETYPES: tuple[Archetype, ...] = (
-    Archetype("champion", 0.08, 26, 4.0, 0.45, 0.34, 0.82, (0.0, 0.3), 0.10, 0.36,
-              0.03, 0.55, 0.10, 0.30, (3, 5, 1.0, 0.6, 0.4, 0.2)),
-    Archetype("loyal", 0.17, 12, 3.5, 0.40, 0.26, 0.68, (0.15, 0.5), 0.12, 0.30,
-              0.08, 0.50, 0.12, 0.15, (4, 3, 1.2, 0.8, 0.5, 0.3)),
-    Archetype("bargain_hunter", 0.18, 10, 5.0, 0.55, 0.13, 0.50, (0.7, 1.0), 0.45, 0.24,
-              0.20, 0.80, 0.25, -0.10, (3, 1.5, 3.0, 1.2, 1.0, 2.5)),
-    Archetype("window_shopper", 0.15, 14, 7.0, 0.60, 0.14, 0.10, (0.3, 0.7), 0.15, 0.20,
-              0.25, 0.35, 0.35, 0.0, (4, 2, 0.6, 1.5, 2.0, 0.5)),
-    Archetype("new_explorer", 0.12, 12, 4.5, 0.55, 0.20, 0.45, (0.2, 0.7), 0.18, 0.26,
-              0.30, 0.60, 0.45, 0.10, (3, 2, 0.8, 2.0, 2.0, 0.8)),
-    Archetype("lapsing", 0.15, 10, 3.5, 0.40, 0.22, 0.55, (0.2, 0.6), 0.12, 0.22,
-              1.00, 0.40, 0.15, -0.20, (4, 2, 1.0, 1.0, 0.8, 0.5)),
-    Archetype("occasional", 0.15, 3.5, 3.0, 0.50, 0.25, 0.55, (0.2, 0.6), 0.12, 0.25,
-              0.30, 0.35, 0.20, 0.0, (5, 1, 0.5, 2.0, 1.0, 0.8)),
+    Archetype("champion", 0.08, 32, 4.0, 0.45, 0.34, 0.82, (0.0, 0.15), 0.10, 0.36,
+              0.03, 0.55, 0.10, 0.30, (3, 5, 1.0, 0.6, 0.4, 0.2),
+              0.5, (4, 2, 3, 1, 2, 0.5, 0.5, 2), 1.0),
+    Archetype("loyal", 0.17, 16, 3.5, 0.40, 0.26, 0.68, (0.1, 0.4), 0.12, 0.30,
+              0.08, 0.50, 0.12, 0.15, (4, 3, 1.2, 0.8, 0.5, 0.3),
+              0.7, (1, 1, 3, 3, 1, 1, 1, 1), 1.0),
+    Archetype("bargain_hunter", 0.18, 12, 5.0, 0.55, 0.13, 0.50, (0.8, 1.0), 0.45, 0.24,
+              0.20, 0.80, 0.25, -0.10, (3, 1.5, 3.0, 1.2, 1.0, 2.5),
+              1.3, (0.5, 2, 2, 2, 0.5, 4, 2, 1), 1.0),
+    Archetype("window_shopper", 0.15, 18, 7.0, 0.60, 0.14, 0.10, (0.35, 0.65), 0.15, 0.20,
+              0.25, 0.35, 0.35, 0.0, (4, 2, 0.6, 1.5, 2.0, 0.5),
+              1.0, (2, 4, 1, 3, 1, 0.5, 1, 1), 1.0),
+    Archetype("new_explorer", 0.12, 14, 4.5, 0.55, 0.20, 0.45, (0.2, 0.6), 0.18, 0.26,
+              0.30, 0.60, 0.45, 0.10, (3, 2, 0.8, 2.0, 2.0, 0.8),
+              2.0, (1, 1, 1, 1, 1, 1, 1, 1), 1.0),
+    Archetype("lapsing", 0.15, 12, 3.5, 0.40, 0.22, 0.55, (0.25, 0.6), 0.12, 0.22,
+              1.00, 0.40, 0.15, -0.20, (4, 2, 1.0, 1.0, 0.8, 0.5),
+              1.5, (1, 2, 2, 1, 1, 2, 1, 1), 1.0),
+    Archetype("occasional", 0.15, 7, 3.0, 0.50, 0.25, 0.55, (0.3, 0.6), 0.12, 0.25,
+              0.30, 0.35, 0.20, 0.0, (5, 1, 0.5, 2.0, 1.0, 0.8),
+              0.8, (1, 1, 1, 1, 3, 0.5, 4, 2), 0.2),
 )  # fmt: skip
+assert all(len(a.favourites) == len(TOPS) for a in ARCHETYPES)
+# Spread (lognormal sigma) of a customer's session rate around the archetype's.
+ACTIVITY_SPREAD = 0.3
 _ARCHETYPE_CUM = list(accumulate(a.share for a in ARCHETYPES))
 _COUNTRIES = tuple(COUNTRY_WEIGHTS)
 _COUNTRY_CUM = list(accumulate(COUNTRY_WEIGHTS.values()))
@@ -178,10 +194,13 @@ def _pick_day(rng: random.Random, lo: int, hi: int) -> int:
     return (rng.randint(first, last) if last >= first else lo // DAY) * DAY
 
 
-def _affinity(rng: random.Random) -> tuple[float, ...]:
-    """Dirichlet-like shares concentrated on 1-3 favourite top categories."""
+def _affinity(rng: random.Random, weights: tuple[float, ...]) -> tuple[float, ...]:
+    """Dirichlet-like shares concentrated on 1-3 favourite top categories, drawn with the
+    archetype's `weights` (without replacement)."""
     n_fav = rng.choices((1, 2, 3), weights=(0.35, 0.4, 0.25))[0]
-    favourites = set(rng.sample(range(len(TOPS)), n_fav))
+    favourites: set[int] = set()
+    while len(favourites) < n_fav:
+        favourites.add(rng.choices(range(len(TOPS)), weights=weights)[0])
     raw = [rng.gammavariate(4.0 if k in favourites else 0.15, 1.0) for k in range(len(TOPS))]
     total = sum(raw)
     return tuple(x / total for x in raw)
@@ -229,7 +248,7 @@ def make_customer(rng: random.Random, number: int, window: Window) -> Customer:
 
     lo_s, hi_s = arch.sensitivity
     sensitivity = min(1.0, max(0.0, rng.uniform(lo_s, hi_s) + rng.gauss(0.0, 0.05)))
-    affinity = _affinity(rng)
+    affinity = _affinity(rng, arch.favourites)
     device = rng.choices(DEVICES, weights=_DEVICE_PREFERENCE)[0]
     stay = 0.75  # share of sessions on the preferred device
     device_w = [stay if d == device else (1 - stay) / 2 for d in DEVICES]
@@ -249,7 +268,7 @@ def make_customer(rng: random.Random, number: int, window: Window) -> Customer:
         churn=churn,
         price_sensitivity=sensitivity,
         temperament=rng.gauss(arch.temperament, 0.35),
-        activity=rng.lognormvariate(0.0, 0.45),
+        activity=rng.lognormvariate(0.0, ACTIVITY_SPREAD),
         affinity=affinity,
         affinity_cum=list(accumulate(affinity)),
         device=device,

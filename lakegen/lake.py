@@ -38,7 +38,7 @@ from .writer import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_END_DATE = date(2025, 12, 31)
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1: archetypes differ in category mix, returns, season
 MAX_CUSTOMERS = 2_000_000  # 1,000 partitions: the 3-digit partition part of the ids
 MAX_DAYS = 3_660  # keeps a partition's events inside its id block
 MAX_REVIEW_FACTOR = 10.0  # past ~1/p_review every purchased item is reviewed anyway
