@@ -532,12 +532,17 @@ def test_archetypes_behave_differently(dirty_lake) -> None:
     assert len({t["archetype"] for t in truth.values()}) >= 5
     counts: dict[str, Counter] = defaultdict(Counter)
     catalog = catalog_prices(lake)
+    top = {p["product_id"]: p["category_path"].split(" > ")[0]
+           for p in good_records(lake, landing.PRODUCTS)}  # fmt: skip
     for e in good_records(lake, landing.EVENTS):
         arch = truth[e["customer_id"]]["archetype"]
         counts[arch][e["event_type"]] += 1
+        counts[arch]["event"] += 1
+        counts[arch]["gift_season"] += ts(e["ts"]).month >= 11
         if e["event_type"] == "purchase":
             paid = e["price"] * landing.REFERENCE_FX_TO_EUR[e["currency"]]
             counts[arch]["discounted"] += paid < catalog[e["product_id"]] - 0.02
+            counts[arch]["grocery"] += top.get(e["product_id"]) == "Grocery"
 
     def ratio(arch: str, num: str, den: str) -> float:
         return counts[arch][num] / counts[arch][den]
@@ -546,6 +551,12 @@ def test_archetypes_behave_differently(dirty_lake) -> None:
     assert ratio("bargain_hunter", "discounted", "purchase") > 2 * ratio(
         "champion", "discounted", "purchase"
     )
+    # Generator 1.1: returns, favourite categories and season differ by archetype too.
+    assert ratio("new_explorer", "return", "purchase") > 2 * ratio("champion", "return", "purchase")
+    assert ratio("bargain_hunter", "grocery", "purchase") > 2 * ratio(
+        "champion", "grocery", "purchase"
+    )
+    assert ratio("occasional", "gift_season", "event") > 2 * ratio("loyal", "gift_season", "event")
     per_customer = Counter(t["archetype"] for t in truth.values())
     assert (
         counts["champion"]["purchase"] / per_customer["champion"]
