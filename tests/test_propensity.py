@@ -179,6 +179,14 @@ def test_the_autoencoder_gate_measures_both_models_in_one_scale():
 # -- Horovod --------------------------------------------------------------------------
 
 
+# What the network reads per customer: the numeric vector, the categorical columns, label, weight.
+NETWORK_ROWS = (
+    f"{C.CUSTOMER_KEY} string, {dataset.NUMERIC} array<float>, country string, "
+    "top_category string, preferred_channel string, preferred_device string, "
+    f"{dataset.LABEL} double, weight double"
+)
+
+
 @pytest.mark.integration
 def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
     cfg = load_config("local", lake=str(tmp_path / "lake"),
@@ -191,12 +199,7 @@ def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
         country = ("DE", "FR", "US")[i % 3]
         y = float(x[0] + 0.8 * (country == "DE") + 0.5 * rng.normal() > 0.4)
         rows.append((f"k{i}", x.tolist(), country, "Home", "web", "mobile", y, 1.0))
-    schema = (
-        f"{C.CUSTOMER_KEY} string, {dataset.NUMERIC} array<float>, country string, "
-        "top_category string, preferred_channel string, preferred_device string, "
-        f"{dataset.LABEL} double, weight double"
-    )
-    df = spark.createDataFrame(rows, schema)
+    df = spark.createDataFrame(rows, NETWORK_ROWS)
     train_rows, val_rows = df.randomSplit([0.8, 0.2], seed=1)
     spec = train.make_spec(train_rows, cfg.propensity, network.CLASSIFIER)
     client = registry.use_tracking(cfg)
@@ -226,19 +229,14 @@ def test_two_horovod_processes_train_on_their_own_shards(spark, tmp_path):
     assert evaluate.classification_metrics(y, p)["auc"] > 0.75
 
 
-def test_each_horovod_process_gets_a_file_even_when_partitions_are_empty(spark, tmp_path):
+def test_each_horovod_process_gets_a_row_group_even_when_partitions_are_empty(spark, tmp_path):
     # Partitions are not row groups: an empty one writes none, and Petastorm refuses 2
     # processes on 1 row group. The 32,000-customer scaling run failed so on the autoencoder's
     # validation rows, which sat in one of several partitions.
     cfg = load_config("local", lake=str(tmp_path / "lake"))
     rows = [(f"k{i}", [float(i)] * len(dataset.NUMERIC_FEATURES), "DE", "Home", "web", "mobile",
              float(i % 2), 1.0) for i in range(300)]  # fmt: skip
-    schema = (
-        f"{C.CUSTOMER_KEY} string, {dataset.NUMERIC} array<float>, country string, "
-        "top_category string, preferred_channel string, preferred_device string, "
-        f"{dataset.LABEL} double, weight double"
-    )
-    df = spark.createDataFrame(rows, schema).repartition(4, F.lit(1))  # all in one partition
+    df = spark.createDataFrame(rows, NETWORK_ROWS).repartition(4, F.lit(1))  # all in one partition
     assert df.rdd.getNumPartitions() == 4
     spec = train.make_spec(df, cfg.propensity, network.CLASSIFIER)
     out = tmp_path / "prepared"
