@@ -8,6 +8,7 @@ import dataclasses
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -17,9 +18,10 @@ from pyspark.sql import functions as F
 from insight import columns as C
 from insight import tables
 from insight.config import load_config
+from insight.errors import InsightError
 from insight.models import registry
 from insight.propensity import dataset, distributed, evaluate, network, schemas, score, train
-from insight.propensity.run import EMBEDDINGS
+from insight.propensity.run import EMBEDDINGS, should_train
 
 T0 = date(2025, 6, 30)
 EVENTS = (
@@ -348,9 +350,23 @@ def test_propensity_job_on_a_generated_lake(spark, cleaned_copy):
         logged = client.get_run(second.run_id).data.metrics
         assert f"champion_{metric}" in logged and metric in logged, (target, logged)
 
-    # A champion whose artifacts are gone: a clear refusal naming it, the table untouched.
+    # A champion trained on other features (an older release's table): scoring refuses it,
+    # naming the feature, and a run that may train retrains it instead.
     served = registry.champion(cfg, train.model_name(cfg, "purchase"))
     run = registry.use_tracking(cfg).get_run(served.run_id)
+    spec_file = Path(run.info.artifact_uri.removeprefix("file://")) / train.SPEC_FILE
+    kept = spec_file.read_text()
+    older = dataclasses.replace(network.Spec.from_json(kept), numeric=dataset.NUMERIC_FEATURES[:-1])
+    spec_file.write_text(older.to_json())
+    with pytest.raises(InsightError, match=f"new: {dataset.NUMERIC_FEATURES[-1]}; gone: none"):
+        train.require_current_features(served, train.load_spec(cfg, served))
+    assert job.main([*args, "--score-only"]) == 2
+    may_train = SimpleNamespace(cfg=cfg, flags=job.Flags())
+    assert should_train(may_train, served.name)
+    spec_file.write_text(kept)
+    assert not should_train(may_train, served.name)
+
+    # A champion whose artifacts are gone: a clear refusal naming it, the table untouched.
     shutil.rmtree(Path(run.info.artifact_uri.removeprefix("file://")))
     assert job.main([*args, "--score-only"]) == 2
     assert tables.read(spark, schemas.CUSTOMER_SCORES, lake).where(

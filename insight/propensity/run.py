@@ -94,10 +94,20 @@ def with_percentile_and_band(
     )
 
 
-def _should_train(run: JobRun, name: str) -> bool:
+def should_train(run: JobRun, name: str) -> bool:
+    """--train, no champion yet, or a champion trained on other features (an older release's
+    table); never with --score-only."""
     if run.flags.score_only:
         return False
-    return run.flags.train or registry.champion(run.cfg, name) is None
+    served = registry.champion(run.cfg, name)
+    if run.flags.train or served is None:
+        return True
+    try:
+        train.require_current_features(served, train.load_spec(run.cfg, served))
+    except InsightError as exc:
+        log.warning("propensity: %s; retraining it", exc)
+        return True
+    return False
 
 
 def _train_target(run: JobRun, src: Sources, target: str) -> str:
@@ -120,6 +130,7 @@ def _score_target(run: JobRun, inputs: DataFrame, target: str) -> tuple[DataFram
     if served is None:
         return None
     kind, spec, model = train.load(run.cfg, served)
+    train.require_current_features(served, spec)
     log.info("propensity %s: scoring with %s (%s)", target, served.label, kind)
     if kind == "keras":
         return score_keras(inputs, spec, model), served.label
@@ -134,7 +145,7 @@ def scores(run: JobRun, src: Sources, inputs: DataFrame) -> tuple[DataFrame | No
     out = inputs.select(C.CUSTOMER_KEY)
     scored_any = False
     for target in TARGETS:
-        if _should_train(run, train.model_name(run.cfg, target)):
+        if should_train(run, train.model_name(run.cfg, target)):
             notes[target] = _train_target(run, src, target)
         found = _score_target(run, inputs, target)
         if found is None:
@@ -199,12 +210,13 @@ def embeddings(run: JobRun, inputs: DataFrame) -> tuple[DataFrame | None, str]:
     """This as_of's gold.customer_embeddings rows with a 2-D PCA map, and a note."""
     name = train.model_name(run.cfg, EMBEDDINGS)
     trained = ""
-    if _should_train(run, name):
+    if should_train(run, name):
         trained = f"trained: {_train_embeddings(run, inputs)}; "
     served = registry.champion(run.cfg, name)
     if served is None:
         return None, "no embeddings model yet (--score-only)"
     _, spec, weights = train.load(run.cfg, served)
+    train.require_current_features(served, spec)
     vectors = embed(inputs, spec, weights, schemas.EMBEDDING).withColumn(
         _VECTOR, array_to_vector(schemas.EMBEDDING)
     )

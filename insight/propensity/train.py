@@ -306,8 +306,17 @@ def log_network(cfg: Config, spec: Spec, weights: list, name: str, sample: DataF
     return version
 
 
-def load(cfg: Config, served: registry.Served) -> tuple[str, Spec, object]:
-    """(kind, spec, model-or-weights) of a registered version; InsightError if missing."""
+def load_spec(cfg: Config, served: registry.Served) -> Spec:
+    """The spec a registered version was trained with (its features, their baselines),
+    without loading the model; InsightError if missing."""
+    return load(cfg, served, spec_only=True)[1]
+
+
+def load(
+    cfg: Config, served: registry.Served, *, spec_only: bool = False
+) -> tuple[str, Spec, object]:
+    """(kind, spec, model-or-weights) of a registered version (model None with
+    `spec_only`); InsightError if missing."""
     import mlflow.spark
     import mlflow.tensorflow
 
@@ -315,6 +324,8 @@ def load(cfg: Config, served: registry.Served) -> tuple[str, Spec, object]:
     try:
         kind = client.get_model_version(served.name, served.version).tags.get(KIND_TAG)
         spec = Spec.from_json(mlflow.artifacts.load_text(f"runs:/{served.run_id}/{SPEC_FILE}"))
+        if spec_only:
+            return kind, spec, None
         if kind == "keras":
             return kind, spec, mlflow.tensorflow.load_model(served.uri).get_weights()
         return kind, spec, mlflow.spark.load_model(served.uri)
@@ -323,3 +334,18 @@ def load(cfg: Config, served: registry.Served) -> tuple[str, Spec, object]:
             f"model {served.label} cannot be loaded from the MLflow store "
             f"({registry.tracking_uri(cfg)}): {exc}; retrain with `insight run propensity --train`"
         ) from exc
+
+
+def require_current_features(served: registry.Served, spec: Spec) -> None:
+    """InsightError if `served` was trained on other numeric features than
+    gold.customer_features has now (a release added or removed some): its inputs would not
+    line up."""
+    if tuple(spec.numeric) == NUMERIC_FEATURES:
+        return
+    gone = [n for n in spec.numeric if n not in NUMERIC_FEATURES]
+    new = [n for n in NUMERIC_FEATURES if n not in spec.numeric]
+    raise InsightError(
+        f"model {served.label} was trained on other features than gold.customer_features "
+        f"has now (new: {', '.join(new) or 'none'}; gone: {', '.join(gone) or 'none'}; or "
+        "another order): retrain with `insight run propensity --train`"
+    )
