@@ -222,7 +222,8 @@ def test_odd_customers_get_defined_documented_values(spark):
     zeros = [FC.FREQUENCY, FC.MONETARY, FC.AVG_ORDER_VALUE, FC.RETURN_RATE, FC.EVENTS_TOTAL,
              FC.MEAN_DAYS_BETWEEN_ORDERS, FC.VAR_DAYS_BETWEEN_ORDERS, FC.SESSIONS,
              FC.MEAN_SESSION_MINUTES, FC.CART_ABANDONMENT_RATE, FC.spend_in(30),
-             FC.REVIEW_COUNT, FC.MEAN_SENTIMENT, FC.NEGATIVE_REVIEW_SHARE]  # fmt: skip
+             FC.REVIEW_COUNT, FC.MEAN_SENTIMENT, FC.NEGATIVE_REVIEW_SHARE,
+             FC.RECENCY_GAP_RATIO, FC.ORDERS_TREND, FC.SPEND_TREND]  # fmt: skip
     assert {k: none[k] for k in zeros} == dict.fromkeys(zeros, 0)
     assert none[FC.CATEGORY_AFFINITY] == {} and none[FC.CHANNEL_MIX] == {}
     assert pick(none, FC.RECENCY_SCORE, FC.FREQUENCY_SCORE, FC.MONETARY_SCORE) == (1, 1, 1)
@@ -231,6 +232,7 @@ def test_odd_customers_get_defined_documented_values(spark):
     assert pick(single, FC.FREQUENCY, FC.MONETARY, FC.AVG_ORDER_VALUE) == (1, 25.0, 25.0)
     assert single[FC.MEAN_DAYS_BETWEEN_ORDERS] == 0.0 and single[FC.VAR_DAYS_BETWEEN_ORDERS] == 0.0
     assert single[FC.RECENCY_DAYS] == 20 and single[FC.ITEMS_PURCHASED] == 3
+    assert single[FC.RECENCY_GAP_RATIO] == 0.0  # one order: no rhythm of its own
     assert single[FC.CATEGORY_AFFINITY] == {"Home": 0.8, "Toys": 0.2}
     # Two purchasers: single is more recent and spent more -> 5; tied on one order -> 1.
     assert pick(single, FC.RECENCY_SCORE, FC.FREQUENCY_SCORE, FC.MONETARY_SCORE) == (5, 1, 5)
@@ -290,6 +292,33 @@ def test_activity_windows_count_at_their_boundaries(spark):
     }  # fmt: skip
     assert (w[FC.EVENTS_TOTAL], w[FC.FREQUENCY], w[FC.MONETARY]) == (8, 7, 126.5)
     assert w[FC.RECENCY_DAYS] == 0  # bought on the as_of day
+
+
+def test_churn_signals_by_hand(spark):
+    assert FC.TREND_DAYS == 90  # the days below are chosen for it
+    back = {"T": [(200, 100.0), (179, 8.0), (90, 4.0), (89, 2.0)], "S": [(10, 3.0), (10, 5.0)]}
+    rows = [
+        ev(cust, "purchase", at(AS_OF - timedelta(days=d), 12 * i * (cust == "S")), f"s{cust}{i}",
+           order=f"o{cust}{i}", product="P1", price=price, qty=1)
+        for cust, orders in back.items() for i, (d, price) in enumerate(orders)
+    ]  # fmt: skip
+    rows += [
+        # A return in the earlier window lowers that window's net spend.
+        ev("T", "return", at(AS_OF - timedelta(days=100)), "rT", order="oT1", product="P1",
+           price=1.0, qty=1),
+        ev("T", "purchase", at(AS_OF + timedelta(days=1)), "late", order="oT9", product="P1",
+           price=64.0, qty=1),
+    ]  # fmt: skip
+    out = by_key(features(spark, [("T", datetime(2024, 1, 1)), ("S", datetime(2024, 1, 1))], rows))
+    t, s = out["T"], out["S"]
+    # T: recent window (days 0-89 back) has the order of 89 days back; the window before
+    # (90-179) the orders of 90 and 179 days back and the return. 200 days back is in neither.
+    assert t[FC.ORDERS_TREND] == 1 - 2 and t[FC.SPEND_TREND] == 2.0 - (8.0 + 4.0 - 1.0)
+    # Gaps 21, 89 and 1 days (mean 37); 89 days since the last order.
+    assert t[FC.RECENCY_GAP_RATIO] == round(89 / 37, 6)
+    # S ordered twice on one day, 12 hours apart: a gap under a day counts as one day.
+    assert (s[FC.ORDERS_TREND], s[FC.SPEND_TREND]) == (2, 8.0)
+    assert s[FC.RECENCY_GAP_RATIO] == 10.0
 
 
 def test_sessions_carts_returns_and_mixes_by_hand(spark):

@@ -75,6 +75,12 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
                      index=num.index)  # fmt: skip
 
 
+def _trend_sign(as_of: date, day: pd.Series) -> np.ndarray:
+    """1 in the TREND_DAYS ending on as_of, -1 in the TREND_DAYS before, else 0."""
+    after = [pd.Timestamp(as_of - timedelta(days=n * FC.TREND_DAYS)) for n in (1, 2)]
+    return np.where(day > after[0], 1, np.where(day > after[1], -1, 0))
+
+
 def _shares(df: pd.DataFrame, key: pd.Series, weight: pd.Series) -> pd.Series:
     """customer_key -> {key: share of the customer's total weight} (total > 0 only)."""
     parts = (
@@ -137,12 +143,13 @@ def customer_features(
         inside = ev["day"] > pd.Timestamp(as_of - timedelta(days=d))
         ev[f"_in{d}"] = inside.astype(int)
         ev[f"_spend{d}"] = ev["signed"].where(inside, 0.0)
+    ev["_spend_trend"] = ev["signed"] * _trend_sign(as_of, ev["day"])
     by = ev.groupby(C.CUSTOMER_KEY)
     stats = by.agg(
         **{FC.EVENTS_TOTAL: (C.EVENT_ID, "size"), "_last_purchase": ("buy_day", "max"),
            FC.MONETARY: ("signed", "sum"), "_gross": ("gross", "sum"),
            FC.ITEMS_PURCHASED: ("bought", "sum"), FC.ITEMS_RETURNED: ("returned", "sum"),
-           "_first_event": ("day", "min")},
+           "_first_event": ("day", "min"), "_spend_trend": ("_spend_trend", "sum")},
         **{FC.events_in(d): (f"_in{d}", "sum") for d in windows},
         **{FC.spend_in(d): (f"_spend{d}", "sum") for d in windows},
     )  # fmt: skip
@@ -161,9 +168,10 @@ def customer_features(
     placed = pd.to_datetime(orders[C.EVENT_TS].dt.date)
     for d in windows:
         orders[f"_o{d}"] = (placed > pd.Timestamp(as_of - timedelta(days=d))).astype(int)
+    orders["_trend"] = _trend_sign(as_of, placed)
     order_stats = orders.groupby(C.CUSTOMER_KEY).agg(
         **{FC.FREQUENCY: ("_order", "size"), "_gap_mean": ("_gap", "mean"),
-           "_gap_var": ("_gap", lambda g: g.var(ddof=0))},
+           "_gap_var": ("_gap", lambda g: g.var(ddof=0)), "_orders_trend": ("_trend", "sum")},
         **{FC.orders_in(d): (f"_o{d}", "sum") for d in windows},
     )  # fmt: skip
 
@@ -251,6 +259,12 @@ def customer_features(
         out[FC.REVIEW_COUNT] = reviewed
         out[FC.MEAN_SENTIMENT] = _round(rs["mean"], RATIO_DIGITS).fillna(0.0)
         out[FC.NEGATIVE_REVIEW_SHARE] = _ratio(rs["neg"].fillna(0), reviewed)
+    gap = np.maximum(df["_gap_mean"], 1.0)
+    out[FC.RECENCY_GAP_RATIO] = np.where(
+        orders_n > 1, _round(_days(as_of, df["_last_purchase"]) / gap, RATIO_DIGITS), 0.0
+    )
+    out[FC.ORDERS_TREND] = count("_orders_trend")
+    out[FC.SPEND_TREND] = _round(df["_spend_trend"].fillna(0.0), MONEY_DIGITS)
     out = _rfm(out.reset_index(), buckets)
     return out[[f.name for f in customer_features_schema(windows)]]
 

@@ -29,6 +29,14 @@ DEVICE_MIX = "device_mix"
 REVIEW_COUNT = "review_count"
 MEAN_SENTIMENT = "mean_sentiment"
 NEGATIVE_REVIEW_SHARE = "negative_review_share"
+# Churn signals, the last columns of the table (an older table gains them at its end, so
+# new and upgraded tables keep one column order). A customer is overdue relative to their
+# own rhythm, and a falling trend says more than a level: 4 orders a quarter means something
+# else after 8 the quarter before than after none.
+TREND_DAYS = 90  # the trend compares the TREND_DAYS ending on as_of with the TREND_DAYS before
+RECENCY_GAP_RATIO = "recency_gap_ratio"
+ORDERS_TREND = f"orders_trend_{TREND_DAYS}d"
+SPEND_TREND = f"spend_trend_{TREND_DAYS}d"
 
 # Key used in the share maps for a missing category, channel or device.
 UNKNOWN_KEY = "unknown"

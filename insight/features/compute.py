@@ -49,6 +49,7 @@ _ORDER, _ORDER_TS, _GAP = "_order", "_order_ts", "_gap"
 _LAST_PURCHASE, _GROSS, _GAP_MEAN, _GAP_VAR = "_last_purchase", "_gross", "_gap_mean", "_gap_var"
 _SESSION_SECONDS, _ABANDONED, _NEGATIVE = "_session_seconds", "_abandoned", "_negative"
 _MEAN_SCORE = "_mean_score"
+_ORDERS_TREND, _SPEND_TREND = "_orders_trend", "_spend_trend"
 
 
 def require_columns(df: DataFrame, columns: Iterable[str], what: str) -> None:
@@ -72,6 +73,16 @@ def _money_sum(col: Column) -> Column:
 def _in_window(day: Column, as_of: date, days: int) -> Column:
     """`day` is one of the `days` days ending on as_of (as_of included)."""
     return day > F.lit(as_of - timedelta(days=days))
+
+
+def _trend_sign(day: Column, as_of: date, days: int) -> Column:
+    """1 in the `days` days ending on as_of, -1 in the `days` days before those, else 0:
+    summed over a customer's rows, the change from one window to the next."""
+    return (
+        F.when(_in_window(day, as_of, days), 1)
+        .when(_in_window(day, as_of, 2 * days), -1)
+        .otherwise(0)
+    )
 
 
 def events_until(events: DataFrame, as_of: date) -> DataFrame:
@@ -113,7 +124,8 @@ def customer_base(customers: DataFrame, events: DataFrame, as_of: date) -> DataF
 
 def event_stats(events: DataFrame, as_of: date, windows: Sequence[int]) -> DataFrame:
     """Per customer: event counts, net spend, gross purchases, items bought and returned,
-    last purchase day and the activity-window events and net spend (no defaults yet)."""
+    last purchase day, the activity-window events and net spend, and the net spend trend
+    (no defaults yet)."""
     kind = F.col(C.EVENT_TYPE)
     amount = F.coalesce(F.col(C.AMOUNT), F.lit(0.0))
     units = F.coalesce(F.col(C.QUANTITY), F.lit(0))
@@ -134,12 +146,14 @@ def event_stats(events: DataFrame, as_of: date, windows: Sequence[int]) -> DataF
         F.sum(F.when(kind == PURCHASE, units)).alias(FC.ITEMS_PURCHASED),
         F.sum(F.when(kind == RETURN, units)).alias(FC.ITEMS_RETURNED),
         *per_window,
+        _money_sum(signed * _trend_sign(day, as_of, FC.TREND_DAYS)).alias(_SPEND_TREND),
     )
 
 
 def order_stats(events: DataFrame, as_of: date, windows: Sequence[int]) -> DataFrame:
-    """Per customer with a purchase: orders, orders per window, and the mean and
-    population variance of the days between consecutive orders (null below 2 orders).
+    """Per customer with a purchase: orders, orders per window, the orders trend, and the
+    mean and population variance of the days between consecutive orders (null below 2
+    orders).
 
     An order is a distinct order id (a purchase without one counts as its own order),
     placed at its first purchase event.
@@ -157,6 +171,7 @@ def order_stats(events: DataFrame, as_of: date, windows: Sequence[int]) -> DataF
     return gaps.groupBy(C.CUSTOMER_KEY).agg(
         F.count(F.lit(1)).alias(FC.FREQUENCY),
         *[F.count_if(_in_window(placed, as_of, d)).alias(FC.orders_in(d)) for d in windows],
+        F.sum(_trend_sign(placed, as_of, FC.TREND_DAYS)).alias(_ORDERS_TREND),
         F.avg(_GAP).alias(_GAP_MEAN),  # the first order has no gap (null, skipped)
         F.var_pop(_GAP).alias(_GAP_VAR),
     )
@@ -366,6 +381,19 @@ def _filled(as_of: date, windows: Sequence[int], *, reviews: bool) -> list[Colum
         (_ratio(count(_NEGATIVE), reviewed) if reviews else F.lit(0.0)).alias(
             FC.NEGATIVE_REVIEW_SHARE
         ),
+        # Two orders or more have a mean gap; same-day re-orders would make it near 0.
+        F.when(
+            orders > 1,
+            F.round(
+                F.datediff(F.lit(as_of), F.col(_LAST_PURCHASE))
+                / F.greatest(F.col(_GAP_MEAN), F.lit(1.0)),
+                RATIO_DIGITS,
+            ),
+        )
+        .otherwise(F.lit(0.0))
+        .alias(FC.RECENCY_GAP_RATIO),
+        count(_ORDERS_TREND).alias(FC.ORDERS_TREND),
+        money(F.col(_SPEND_TREND)).alias(FC.SPEND_TREND),
     ]
     return cols
 

@@ -84,6 +84,14 @@ def customer_features_schema(windows: Sequence[int] = FC.WINDOWS_DAYS) -> T.Stru
            "if review_count is 0", False),
         _f(FC.NEGATIVE_REVIEW_SHARE, T.DoubleType(), "share of those reviews labelled negative; 0 "
            "if review_count is 0", False),
+        _f(FC.RECENCY_GAP_RATIO, T.DoubleType(), "recency_days / mean_days_between_orders (gaps "
+           "under a day count as one): above 1 = later than the customer's own rhythm; 0 if "
+           "fewer than 2 orders (see frequency)", False),
+        _f(FC.ORDERS_TREND, T.LongType(), f"orders in the {FC.TREND_DAYS} days ending on as_of "
+           f"minus orders in the {FC.TREND_DAYS} days before those", False),
+        _f(FC.SPEND_TREND, T.DoubleType(), f"net spend in the {FC.TREND_DAYS} days ending on "
+           f"as_of minus net spend in the {FC.TREND_DAYS} days before those, base currency",
+           False),
     ])  # fmt: skip
 
 
