@@ -140,6 +140,33 @@ def test_metrics_by_hand():
     assert network.calibrated(np.array([0.5]), 3.0)[0] == pytest.approx(0.25)
 
 
+def test_the_regression_baseline_reads_numerics_on_a_signed_log_scale(spark):
+    from pyspark.ml.feature import StandardScalerModel
+    from pyspark.ml.functions import vector_to_array
+
+    from insight.propensity import baseline
+
+    cats = ", ".join(f"{c} string" for c in dataset.CATEGORICAL_FEATURES)
+    schema = f"{dataset.NUMERIC} array<float>, {cats}, {dataset.LABEL} double, weight double"
+    rows = [([float(x), float(-x)], *["a"] * len(dataset.CATEGORICAL_FEATURES), float(x > 50), 1.0)
+            for x in (1, 3, 9, 27, 81, 243, 729, 2187)]  # fmt: skip
+    df = spark.createDataFrame(rows, schema)
+    assert distributed.WEIGHT == "weight"
+
+    model = baseline.fit(df, baseline.LOGISTIC, max_iter=5, seed=0)
+    scaler = next(s for s in model.stages if isinstance(s, StandardScalerModel))
+    logged = baseline.with_vector(df).select(vector_to_array(scaler.getInputCol())).collect()
+    expected = [[np.log1p(x), -np.log1p(x)] for x in (1, 3, 9, 27, 81, 243, 729, 2187)]
+    np.testing.assert_allclose([r[0] for r in logged], expected, rtol=1e-6)
+    # A regression saved before the log scale read the raw vector: it still scores.
+    older = baseline.pipeline(baseline.LOGISTIC, 5, 0)
+    raw = "_numeric_vector"
+    older.getStages()[len(dataset.CATEGORICAL_FEATURES) + 1].setInputCol(raw)
+    fitted = older.fit(baseline.with_vector(df))
+    scored = baseline.predict(fitted, df).collect()
+    assert len(scored) == len(rows) and all(0 < r[baseline.RAW_PROBABILITY] < 1 for r in scored)
+
+
 def test_the_network_serves_only_if_at_least_as_good_as_the_best_baseline():
     def m(auc):
         return {"auc": auc}
