@@ -266,18 +266,24 @@ def test_as_of_before_any_data_keeps_only_undated_customers_with_defaults(spark)
 # -- windows, sessions, carts, returns, reviews -----------------------------------------
 
 
+def bought_back(cust: str, orders: list) -> list:
+    """One purchase of one unit of P1 per (days before AS_OF, (h, m, s), price), each its own
+    session and order (o<cust><i>)."""
+    return [
+        ev(cust, "purchase", at(AS_OF - timedelta(days=d), *hms), f"s{cust}{i}",
+           order=f"o{cust}{i}", product="P1", price=price, qty=1)
+        for i, (d, hms, price) in enumerate(orders)
+    ]  # fmt: skip
+
+
 def test_activity_windows_count_at_their_boundaries(spark):
     days_back = [0, 29, 30, 89, 90, 364, 365]  # purchases of 1, 2, 4, ... 64
     times = [(0, (23, 59, 59)), (29, (0, 0, 0)), (30, (23, 59, 59)), (89, (0, 0, 0)),
              (90, (12, 0, 0)), (364, (0, 0, 0)), (365, (23, 59, 59))]  # fmt: skip
     assert [d for d, _ in times] == days_back
-    rows = [
-        ev("W", "purchase", at(AS_OF - timedelta(days=d), *hms), f"s{i}", order=f"o{i}",
-           product="P1", price=float(2**i), qty=1)
-        for i, (d, hms) in enumerate(times)
-    ]  # fmt: skip
+    rows = bought_back("W", [(d, hms, float(2**i)) for i, (d, hms) in enumerate(times)])
     rows += [
-        ev("W", "return", at(AS_OF - timedelta(days=10)), "r", order="o0", product="P1",
+        ev("W", "return", at(AS_OF - timedelta(days=10)), "r", order="oW0", product="P1",
            price=0.5, qty=1),
         ev("W", "purchase", at(AS_OF + timedelta(days=1)), "late", order="o9", product="P1",
            price=128.0, qty=1),
@@ -296,19 +302,13 @@ def test_activity_windows_count_at_their_boundaries(spark):
 
 def test_churn_signals_by_hand(spark):
     assert FC.TREND_DAYS == 90  # the days below are chosen for it
-    back = {"T": [(200, 100.0), (179, 8.0), (90, 4.0), (89, 2.0)], "S": [(10, 3.0), (10, 5.0)]}
-    rows = [
-        ev(cust, "purchase", at(AS_OF - timedelta(days=d), 12 * i * (cust == "S")), f"s{cust}{i}",
-           order=f"o{cust}{i}", product="P1", price=price, qty=1)
-        for cust, orders in back.items() for i, (d, price) in enumerate(orders)
-    ]  # fmt: skip
-    rows += [
-        # A return in the earlier window lowers that window's net spend.
-        ev("T", "return", at(AS_OF - timedelta(days=100)), "rT", order="oT1", product="P1",
-           price=1.0, qty=1),
-        ev("T", "purchase", at(AS_OF + timedelta(days=1)), "late", order="oT9", product="P1",
-           price=64.0, qty=1),
-    ]  # fmt: skip
+    midnight, noon = (0, 0, 0), (12, 0, 0)
+    rows = bought_back("T", [(200, midnight, 100.0), (179, midnight, 8.0), (90, midnight, 4.0),
+                             (89, midnight, 2.0)])  # fmt: skip
+    rows += bought_back("S", [(10, midnight, 3.0), (10, noon, 5.0)])
+    # A return in the earlier window lowers that window's net spend.
+    rows.append(ev("T", "return", at(AS_OF - timedelta(days=100)), "rT", order="oT1",
+                   product="P1", price=1.0, qty=1))  # fmt: skip
     out = by_key(features(spark, [("T", datetime(2024, 1, 1)), ("S", datetime(2024, 1, 1))], rows))
     t, s = out["T"], out["S"]
     # T: recent window (days 0-89 back) has the order of 89 days back; the window before
