@@ -141,7 +141,7 @@ def test_metrics_by_hand():
 
 
 def test_the_regression_baseline_reads_numerics_on_a_signed_log_scale(spark):
-    from pyspark.ml.feature import StandardScalerModel
+    from pyspark.ml.feature import StandardScaler, StandardScalerModel
     from pyspark.ml.functions import vector_to_array
 
     from insight.propensity import baseline
@@ -159,9 +159,11 @@ def test_the_regression_baseline_reads_numerics_on_a_signed_log_scale(spark):
     expected = [[np.log1p(x), -np.log1p(x)] for x in (1, 3, 9, 27, 81, 243, 729, 2187)]
     np.testing.assert_allclose([r[0] for r in logged], expected, rtol=1e-6)
     # A regression saved before the log scale read the raw vector: it still scores.
+    # (The raw vector's name is spelled out: saved models hold it, so it must not change.)
     older = baseline.pipeline(baseline.LOGISTIC, 5, 0)
-    raw = "_numeric_vector"
-    older.getStages()[len(dataset.CATEGORICAL_FEATURES) + 1].setInputCol(raw)
+    next(s for s in older.getStages() if isinstance(s, StandardScaler)).setInputCol(
+        "_numeric_vector"
+    )
     fitted = older.fit(baseline.with_vector(df))
     scored = baseline.predict(fitted, df).collect()
     assert len(scored) == len(rows) and all(0 < r[baseline.RAW_PROBABILITY] < 1 for r in scored)

@@ -343,12 +343,11 @@ def _filled(as_of: date, windows: Sequence[int], *, reviews: bool) -> list[Colum
     bought, returned = count(FC.ITEMS_PURCHASED), count(FC.ITEMS_RETURNED)
     reviewed = count(FC.REVIEW_COUNT) if reviews else F.lit(0).cast("long")
     empty = F.create_map().cast(SHARES)
+    since_purchase = F.datediff(F.lit(as_of), F.col(_LAST_PURCHASE))  # null: never bought
     cols = [
         F.lit(as_of).alias(C.AS_OF),
         F.col(FC.TENURE_DAYS),
-        F.coalesce(F.datediff(F.lit(as_of), F.col(_LAST_PURCHASE)), F.col(FC.TENURE_DAYS)).alias(
-            FC.RECENCY_DAYS
-        ),
+        F.coalesce(since_purchase, F.col(FC.TENURE_DAYS)).alias(FC.RECENCY_DAYS),
         orders.alias(FC.FREQUENCY),
         money(F.col(FC.MONETARY)).alias(FC.MONETARY),
         money(F.when(orders > 0, F.col(_GROSS) / orders)).alias(FC.AVG_ORDER_VALUE),
@@ -384,11 +383,7 @@ def _filled(as_of: date, windows: Sequence[int], *, reviews: bool) -> list[Colum
         # Two orders or more have a mean gap; same-day re-orders would make it near 0.
         F.when(
             orders > 1,
-            F.round(
-                F.datediff(F.lit(as_of), F.col(_LAST_PURCHASE))
-                / F.greatest(F.col(_GAP_MEAN), F.lit(1.0)),
-                RATIO_DIGITS,
-            ),
+            F.round(since_purchase / F.greatest(F.col(_GAP_MEAN), F.lit(1.0)), RATIO_DIGITS),
         )
         .otherwise(F.lit(0.0))
         .alias(FC.RECENCY_GAP_RATIO),
