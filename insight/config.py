@@ -20,7 +20,13 @@ from insight.typed import build, deep_merge, nest, parse_override, read_yaml
 ENVS = ("local", "cluster", "databricks")
 LOG_FORMATS = ("text", "json")
 # Sentiment model candidates the nlp job knows how to train (insight.nlp.sentiment).
-SENTIMENT_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg", "vivekn", "word2vec_classifierdl")
+SENTIMENT_CANDIDATES = (
+    "minilm_logreg",
+    "minilm_lexicon_logreg",
+    "minilm_words_logreg",
+    "vivekn",
+    "word2vec_classifierdl",
+)
 # The MiniLM encoder's numeric precision: int8 (dynamically quantised) or float32.
 ENCODER_PRECISIONS = ("int8", "float32")
 

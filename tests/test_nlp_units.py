@@ -374,6 +374,39 @@ def test_the_score_reads_the_lexicon_whichever_label_head_is_chosen(spark):
     assert signs_right > 0.95  # ...the score, reading the lexicon too, does
 
 
+def test_words_carry_what_the_vector_misses_into_the_words_label_and_every_score(spark):
+    """Constructed: vector and lexicon are noise; only the words say it ("refund" in every
+    unhappy review, "delighted" in every happy one, among shared filler). The words
+    candidate's label must find it, the lexicon one cannot, and the score of both must
+    follow the words, since the score head reads them whichever label head is chosen."""
+    from insight.nlp import embeddings
+    from insight.nlp.selection import fit_candidate
+    from insight.nlp.sentiment import SENTIMENT, SENTIMENT_SCORE, with_prediction
+
+    rng = np.random.default_rng(23)
+    filler = ["box", "arrived", "colour", "size", "the", "order", "week"]
+    rows = []
+    for i in range(300):
+        label = "positive" if i % 2 else "negative"
+        words = [*rng.choice(filler, 4), "delighted" if label == "positive" else "refund"]
+        rng.shuffle(words)
+        vector = [float(x) for x in rng.normal(0, 1, 6)]
+        rows.append((f"r{i}", " ".join(words), label, vector, 0.0, 0.0, 0.0))
+    df = spark.createDataFrame(rows, _VECTOR_ROWS).transform(embeddings.with_vector)
+    cfg_nlp = replace(CFG, score_reg_param=0.01)
+    got = {}
+    for name in ("minilm_lexicon_logreg", "minilm_words_logreg"):
+        model = fit_candidate(name, cfg_nlp, df, reg_param=0.01)
+        out = model.transform(df).transform(with_prediction).collect()
+        got[name] = (
+            sum(r[LABEL] == r[SENTIMENT] for r in out) / len(out),
+            sum((r[SENTIMENT_SCORE] > 0) == (r[LABEL] == "positive") for r in out) / len(out),
+        )
+    assert got["minilm_words_logreg"][0] > 0.95  # the words label reads the words...
+    assert got["minilm_lexicon_logreg"][0] < 0.75  # ...the lexicon one cannot
+    assert got["minilm_words_logreg"][1] > 0.95 and got["minilm_lexicon_logreg"][1] > 0.95
+
+
 # -- Chinese reviews ------------------------------------------------------------------
 
 # text: (language, text_status). Short, emoji, mixed zh+en and lookalike scripts.

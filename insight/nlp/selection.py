@@ -24,6 +24,7 @@ from insight.errors import InsightError
 from insight.nlp import chinese, embeddings, sentiment
 from insight.nlp.sentiment import CLASSES, LABEL, SENTIMENT
 from insight.nlp.text import TEXT
+from insight.nlp.transformer import DIMENSION
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,16 @@ def fit_candidate(
 ) -> PipelineModel:
     """One candidate's stages fitted on `rows` (prepared text, vectors, `label`)."""
     counts = sentiment.label_counts(rows) if name in sentiment.LOGREG_CANDIDATES else None
-    stages = sentiment.candidate_stages(name, cfg, reg_param, counts)
+    stages = sentiment.candidate_stages(name, cfg, reg_param, counts, vector_size(name, rows))
     training = sentiment.training_rows(name, rows, cfg.seed, counts)
     return Pipeline(stages=stages).fit(by_length(training))
+
+
+def vector_size(name: str, rows: DataFrame) -> int:
+    """The size of the stored vectors `rows` carry (the encoder's) for a vector candidate."""
+    if name not in sentiment.VECTOR_CANDIDATES:
+        return DIMENSION
+    return rows.select(embeddings.VECTOR).first()[0].size
 
 
 def measure(model: PipelineModel, rows: DataFrame) -> tuple[float, float, int, float]:

@@ -8,6 +8,9 @@ Ratings are the labels (1-2 negative, 3 neutral, 4-5 positive). Candidates:
   encoder carries over to other shops; the regularisation is chosen by validation.
 - `minilm_lexicon_logreg`: the same, with the VADER lexicon's polarity scores of the text
   as three more features (a prior that knows words the shop's reviews never used).
+- `minilm_words_logreg`: the same, plus which words the review uses (IDF-weighted, unit
+  length; see word_stages), the two blocks weighed alike: a sentence vector blurs the
+  words a shop's reviews turn on ("returned", "stopped working").
 - `vivekn`: ViveknSentimentApproach, a naive-Bayes style positive/negative model on the
   review's words; it has no neutral class, so it is trained on positive and negative only.
 - `word2vec_classifierdl`: Word2Vec trained on the reviews, averaged per review, then
@@ -16,7 +19,7 @@ Ratings are the labels (1-2 negative, 3 neutral, 4-5 positive). Candidates:
 The text candidates read the `document`/`token`/`clean` columns made by `prep_stages`;
 the vector candidates read the stored vector and lexicon columns (the lexicon scores enter
 LEXICON_COPIES times) and have two logistic-regression heads on them (the candidates differ
-only in what the label head reads; the score head reads vector and lexicon in both):
+only in what the label head reads; the score head reads vector, lexicon and words in all):
 
 - the label head gives `sentiment` and `probability`. Its L2 strength is chosen from
   `nlp.reg_params` by the selection's checks, which are inside one shop and favour weak
@@ -35,18 +38,30 @@ from __future__ import annotations
 
 from pyspark.ml import Transformer
 from pyspark.ml.classification import LogisticRegression
-from pyspark.ml.feature import StopWordsRemover, VectorAssembler
+from pyspark.ml.feature import (
+    IDF,
+    CountVectorizer,
+    ElementwiseProduct,
+    Normalizer,
+    RegexTokenizer,
+    StandardScaler,
+    StopWordsRemover,
+    VectorAssembler,
+)
 from pyspark.ml.functions import vector_to_array
+from pyspark.ml.linalg import Vectors
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sparknlp.annotator import (
     ClassifierDLApproach,
-    Normalizer,
     SentenceEmbeddings,
     StopWordsCleaner,
     Tokenizer,
     ViveknSentimentApproach,
     Word2VecApproach,
+)
+from sparknlp.annotator import (
+    Normalizer as TokenNormalizer,
 )
 from sparknlp.base import DocumentAssembler
 
@@ -55,6 +70,7 @@ from insight.config import NlpConfig
 from insight.nlp import chinese
 from insight.nlp.embeddings import LEXICON, VECTOR
 from insight.nlp.text import TEXT
+from insight.nlp.transformer import DIMENSION
 
 POSITIVE = "positive"
 NEUTRAL = "neutral"
@@ -71,14 +87,19 @@ SENTIMENT_SCORE = "sentiment_score"  # P(positive) - P(negative), in [-1, 1]
 DOCUMENT, TOKEN, NORMAL, CLEAN = "document", "token", "normal", "clean"
 PREDICTION = "sentiment_annotation"
 # Candidates that read the stored encoder vectors, and their columns.
-VECTOR_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg")
+VECTOR_CANDIDATES = ("minilm_logreg", "minilm_lexicon_logreg", "minilm_words_logreg")
 # Candidates whose head is a class-weighted logistic regression at a chosen strength: the
 # vector ones and the Chinese one (insight.nlp.chinese).
 LOGREG_CANDIDATES = (*VECTOR_CANDIDATES, chinese.CANDIDATE)
 LABEL_INDEX = "label_index"  # index of LABEL in CLASSES
 CLASS_WEIGHT = "class_weight"
 FEATURES = "sentiment_features"  # what the label head reads
-SCORE_FEATURES = "score_features"  # what the score head reads: vector and lexicon, always
+SCORE_FEATURES = "score_features"  # what the score head reads: vector, lexicon and words
+# The score head's and minilm_words_logreg's inputs, on the way to SCORE_FEATURES.
+DENSE, DENSE_STANDARD, DENSE_SCALED = "dense", "dense_standard", "dense_scaled"
+WORDS, WORD_COUNTS, WORD_IDF, WORD_FEATURES = "words", "word_counts", "word_idf", "word_features"
+# A word the training reviews used once is a name or a typo more often than an opinion.
+WORD_MIN_REVIEWS = 2
 LR_PROBABILITY = "lr_probability"  # not `probability`: that is an output column of ours
 LR_PREDICTION = "lr_prediction"
 SCORE_PROBABILITY = "score_probability"  # the score head's class probabilities
@@ -163,7 +184,7 @@ def prep_stages(spark: SparkSession) -> list[Transformer]:
     return [
         DocumentAssembler().setInputCol(TEXT).setOutputCol(DOCUMENT).setCleanupMode("shrink"),
         Tokenizer().setInputCols([DOCUMENT]).setOutputCol(TOKEN),
-        Normalizer().setInputCols([TOKEN]).setOutputCol(NORMAL).setLowercase(True),
+        TokenNormalizer().setInputCols([TOKEN]).setOutputCol(NORMAL).setLowercase(True),
         StopWordsCleaner()
         .setInputCols([NORMAL])
         .setOutputCol(CLEAN)
@@ -199,11 +220,16 @@ def label_thresholds(counts: dict[str, int]) -> list[float]:
 
 
 def candidate_stages(
-    name: str, cfg: NlpConfig, reg_param: float | None = None, counts: dict[str, int] | None = None
+    name: str,
+    cfg: NlpConfig,
+    reg_param: float | None = None,
+    counts: dict[str, int] | None = None,
+    dimension: int = DIMENSION,
 ) -> list:
     """The trainable stages of one candidate. Text candidates read the columns of
-    `prep_stages`; vector candidates read VECTOR (and LEXICON), the Chinese one
-    chinese.TOKENS; those need `reg_param` and the training rows' label `counts`."""
+    `prep_stages`; vector candidates read VECTOR (of `dimension` numbers), LEXICON and TEXT,
+    the Chinese one chinese.TOKENS; those need `reg_param` and the training rows' label
+    `counts`."""
     if name in LOGREG_CANDIDATES and (reg_param is None or not counts):
         raise ValueError(f"{name} needs a regularisation strength and the label counts")
     # Every logistic-regression head: class-weighted rows, L2 only, multinomial.
@@ -214,32 +240,7 @@ def candidate_stages(
                           predictionCol=LR_PREDICTION)  # fmt: skip
         return chinese.stages(cfg, reg_param, label_thresholds(counts), label_head)
     if name in VECTOR_CANDIDATES:
-        # The score head always reads the lexicon: without it the score's zero moves with
-        # the shop. Trained on Alexa, scored on clothing: 0.54-0.59 plain binary accuracy in
-        # bench rows where the selection picked the vector-only label head, 0.89 with the
-        # lexicon (c5ffb87). The label head chosen must not decide that.
-        with_lexicon = [VECTOR, *LEXICON * LEXICON_COPIES]
-        label_features = with_lexicon if name == "minilm_lexicon_logreg" else [VECTOR]
-        assemble = [VectorAssembler(inputCols=label_features, outputCol=FEATURES)]
-        score_features = FEATURES  # the same columns: assembled once
-        if label_features != with_lexicon:
-            assemble.append(VectorAssembler(inputCols=with_lexicon, outputCol=SCORE_FEATURES))
-            score_features = SCORE_FEATURES
-        return [
-            *assemble,
-            # The label head: the shop's own classes, at the chosen strength.
-            LogisticRegression(
-                **common, regParam=reg_param, thresholds=label_thresholds(counts),
-                probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
-                predictionCol=LR_PREDICTION,
-            ),
-            # The score head: polarity that carries to other texts, at a fixed strong penalty.
-            LogisticRegression(
-                **dict(common, featuresCol=score_features), regParam=cfg.score_reg_param,
-                probabilityCol=SCORE_PROBABILITY, rawPredictionCol="score_raw",
-                predictionCol="score_prediction",
-            ),
-        ]  # fmt: skip
+        return _vector_stages(name, cfg, reg_param, label_thresholds(counts), common, dimension)
     if name == "word2vec_classifierdl":
         return [
             Word2VecApproach()
@@ -263,6 +264,66 @@ def candidate_stages(
             .setSentimentCol(LABEL)
         ]
     raise ValueError(f"unknown sentiment candidate {name!r}")
+
+
+def _vector_stages(
+    name: str, cfg: NlpConfig, reg_param: float, thresholds: list[float], common: dict,
+    dimension: int,
+) -> list:  # fmt: skip
+    """A vector candidate's two heads. The score head always reads vector, lexicon and words:
+    without the lexicon the score's zero moves with the shop (trained on Alexa, scored on
+    clothing: 0.54-0.59 plain binary accuracy where the vector alone was read, 0.89 with the
+    lexicon, c5ffb87); the words added 1-2 points of AUC across shops in both directions
+    (offline replica of bench/sentiment.py). The label head chosen must not decide that."""
+    dense = [VECTOR, *LEXICON * LEXICON_COPIES]
+    width = dimension + len(LEXICON) * LEXICON_COPIES
+    # Read unstandardised: words on their unit-length scale, each dense column at unit
+    # variance over width, so both blocks weigh the same. The penalty is divided by the
+    # same width, which leaves it the one a standardised fit would apply to the dense part.
+    scaled = dict(standardization=False)
+    stages = [
+        VectorAssembler(inputCols=dense, outputCol=DENSE),
+        StandardScaler(inputCol=DENSE, outputCol=DENSE_STANDARD, withMean=True, withStd=True),
+        ElementwiseProduct(
+            inputCol=DENSE_STANDARD, outputCol=DENSE_SCALED,
+            scalingVec=Vectors.dense([width**-0.5] * width),
+        ),
+        *word_stages(),
+        VectorAssembler(inputCols=[DENSE_SCALED, WORD_FEATURES], outputCol=SCORE_FEATURES),
+    ]  # fmt: skip
+    label = dict(common, regParam=reg_param, thresholds=thresholds)
+    if name == "minilm_words_logreg":
+        label |= dict(scaled, featuresCol=SCORE_FEATURES, regParam=reg_param / width)
+    else:
+        read = dense if name == "minilm_lexicon_logreg" else [VECTOR]
+        stages.append(VectorAssembler(inputCols=read, outputCol=FEATURES))
+    return [
+        *stages,
+        # The label head: the shop's own classes, at the chosen strength.
+        LogisticRegression(
+            **label, probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
+            predictionCol=LR_PREDICTION,
+        ),
+        # The score head: polarity that carries to other texts, at a fixed strong penalty.
+        LogisticRegression(**dict(
+            common, **scaled, featuresCol=SCORE_FEATURES, regParam=cfg.score_reg_param / width,
+            probabilityCol=SCORE_PROBABILITY, rawPredictionCol="score_raw",
+            predictionCol="score_prediction",
+        )),
+    ]  # fmt: skip
+
+
+def word_stages() -> list:
+    """TEXT -> WORD_FEATURES: which words a review uses (words of two or more letters or
+    digits, lower case, seen in at least WORD_MIN_REVIEWS training reviews), IDF-weighted,
+    unit length. Present or not, not counted: reviews are short."""
+    return [
+        RegexTokenizer(inputCol=TEXT, outputCol=WORDS, pattern=r"(?U)\w\w+", gaps=False),
+        CountVectorizer(inputCol=WORDS, outputCol=WORD_COUNTS, binary=True,
+                        minDF=WORD_MIN_REVIEWS),
+        IDF(inputCol=WORD_COUNTS, outputCol=WORD_IDF),
+        Normalizer(p=2.0, inputCol=WORD_IDF, outputCol=WORD_FEATURES),
+    ]  # fmt: skip
 
 
 def label_counts(df: DataFrame) -> dict[str, int]:
