@@ -160,7 +160,9 @@ class Shop:
     def __init__(self, name: str, pdf: pd.DataFrame, cfg: Config, spark) -> None:
         self.name = name
         reviews = with_nlp_text(spark.createDataFrame(pdf, SCHEMA), cfg.nlp).transform(with_label)
-        self.reviews = reviews.where(F.col(TEXT) != "")  # a review without text says nothing
+        # A review without text says nothing. Cached in the two partitions the encoder's
+        # timing runs on, so that timing is the encoder's, not this text preparation's.
+        self.reviews = reviews.where(F.col(TEXT) != "").repartition(2).cache()
         rows = self.reviews.select(C.REVIEW_ID, LABEL, C.REVIEW_TEXT, TEXT).collect()
         self.truth = {r[0]: r[1] for r in rows}
         self.texts = {r[0]: r[3] for r in rows}
@@ -170,12 +172,19 @@ class Shop:
         self.train_ids = set(self.truth) - held
         self.vectors: dict[str, DataFrame] = {}
         self.encode_seconds: dict[str, float] = {}
+        self.encoder_start_seconds: dict[str, float] = {}
 
     def embedded(self, cfg: Config, spark) -> DataFrame:
         """Reviews with vectors of this encoder setting (computed once, cached)."""
         key = embeddings.version(cfg.nlp)
         if key not in self.vectors:
-            df = embeddings.embed(cfg.nlp, self.reviews.repartition(2)).cache()
+            # A Python worker loads each encoder setting once (about a second); timed apart,
+            # so the rate below is the steady one a large lake sees.
+            t0 = time.perf_counter()
+            warm = self.reviews.limit(4).repartition(2)
+            embeddings.embed(cfg.nlp, warm).write.format("noop").mode("overwrite").save()
+            self.encoder_start_seconds[key] = time.perf_counter() - t0
+            df = embeddings.embed(cfg.nlp, self.reviews).cache()
             t0 = time.perf_counter()
             df.count()
             self.encode_seconds[key] = time.perf_counter() - t0
@@ -349,6 +358,7 @@ def run(alexa: Path, clothing: Path, samples: list[int], repeat: int, overrides:
             "encoder": f"{precision}, {tokens} tokens", "reviews_per_second": rps,
             "encode_reviews_per_second": len(a.truth) / a.encode_seconds[
                 embeddings.version(step.nlp)],
+            "encoder_start_seconds": a.encoder_start_seconds[embeddings.version(step.nlp)],
             **{f"in_domain_{k}": served(alexa_step["in_domain"])[k]
                for k in ("accuracy", "macro_f1", "binary_accuracy")},
             **{f"cross_domain_{k}": served(alexa_step["cross_domain"])[k]
@@ -557,6 +567,7 @@ def render(payload: dict, readme: bool = True) -> None:
         )
     speed_cols = [("encoder", "encoder"), ("reviews_per_second", "reviews/s end to end"),
                   ("encode_reviews_per_second", "reviews/s encoder"),
+                  ("encoder_start_seconds", "encoder start (s)"),
                   ("in_domain_accuracy", "Alexa acc."), ("in_domain_macro_f1", "Alexa F1"),
                   ("cross_domain_binary_accuracy", "Alexa->clothing binary acc.")]  # fmt: skip
     parts.append(
@@ -593,7 +604,9 @@ def render(payload: dict, readme: bool = True) -> None:
         f"({m['cpu']}); ours on Spark `local[2]` ({p['config']['encoder_precision']} encoder, "
         f"{p['config']['encoder_max_tokens']} tokens: {p['reviews_per_second']:,.0f} reviews/s "
         f"end to end), VADER in one Python process ({p['vader_reviews_per_second']:,.0f} "
-        "reviews/s). Binary: reviews with 1-2 or 4-5 stars, judged by the sign of the score."
+        "reviews/s). Binary: reviews with 1-2 or 4-5 stars, judged by the sign of the score. "
+        "Encoder: MiniLM vectors and VADER scores of every Alexa review into a cache, once the "
+        "workers have loaded the encoder (encoder start: loading it, timed apart)."
     )
     if p.get("chinese"):
         facts = f"{facts}\n\n{render_chinese(p['chinese'])}"
