@@ -131,11 +131,19 @@ def classification_metrics(truth: list[str], predicted: list[str]) -> tuple[floa
 
 
 def fit_candidate(
-    name: str, cfg: NlpConfig, rows: DataFrame, reg_param: float | None = None
+    name: str,
+    cfg: NlpConfig,
+    rows: DataFrame,
+    reg_param: float | None = None,
+    *,
+    score_head: bool = True,
 ) -> PipelineModel:
-    """One candidate's stages fitted on `rows` (prepared text, vectors, `label`)."""
+    """One candidate's stages fitted on `rows` (prepared text, vectors, `label`); without
+    the score head when only its label is measured."""
     counts = sentiment.label_counts(rows) if name in sentiment.LOGREG_CANDIDATES else None
-    stages = sentiment.candidate_stages(name, cfg, reg_param, counts, vector_size(name, rows))
+    stages = sentiment.candidate_stages(
+        name, cfg, reg_param, counts, vector_size(name, rows), score_head=score_head
+    )
     training = sentiment.training_rows(name, rows, cfg.seed, counts)
     return Pipeline(stages=stages).fit(by_length(training))
 
@@ -163,13 +171,16 @@ def train_candidate(
     name: str, cfg: NlpConfig, split: DataFrame, reg_param: float | None = None
 ) -> CandidateResult:
     """Fit one candidate twice and measure it: on the random held-out share (fitted on the
-    rest) and on the held-out groups (fitted on the other groups)."""
+    rest) and on the held-out groups (fitted on the other groups). Both judge the label, so
+    neither fits the score head, which is the same in every setting (a fixed penalty). One
+    fit on the 2,303 Alexa training reviews: 10.9 s with it, 3.9 s without (lexicon
+    candidate), 11.7 and 6.0 s (words candidate)."""
     t0 = time.monotonic()
-    model = fit_candidate(name, cfg, split.where(~F.col(_SPLIT)), reg_param)
+    model = fit_candidate(name, cfg, split.where(~F.col(_SPLIT)), reg_param, score_head=False)
     train_seconds = time.monotonic() - t0
     accuracy, macro_f1, n, seconds = measure(model, split.where(F.col(_SPLIT)))
     if split.where(F.col(_CROSS)).limit(1).count():
-        cross = fit_candidate(name, cfg, split.where(~F.col(_CROSS)), reg_param)
+        cross = fit_candidate(name, cfg, split.where(~F.col(_CROSS)), reg_param, score_head=False)
         cross_accuracy, cross_f1, _, _ = measure(cross, split.where(F.col(_CROSS)))
     else:  # one group only: the random share is the only check there is
         cross_accuracy, cross_f1 = accuracy, macro_f1

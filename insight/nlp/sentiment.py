@@ -225,11 +225,14 @@ def candidate_stages(
     reg_param: float | None = None,
     counts: dict[str, int] | None = None,
     dimension: int = DIMENSION,
+    *,
+    score_head: bool = True,
 ) -> list:
     """The trainable stages of one candidate. Text candidates read the columns of
     `prep_stages`; vector candidates read VECTOR (of `dimension` numbers), LEXICON and TEXT,
     the Chinese one chinese.TOKENS; those need `reg_param` and the training rows' label
-    `counts`."""
+    `counts`. Without `score_head` a vector candidate has its label head only (what the
+    selection measures)."""
     if name in LOGREG_CANDIDATES and (reg_param is None or not counts):
         raise ValueError(f"{name} needs a regularisation strength and the label counts")
     # Every logistic-regression head: class-weighted rows, L2 only, multinomial.
@@ -240,7 +243,9 @@ def candidate_stages(
                           predictionCol=LR_PREDICTION)  # fmt: skip
         return chinese.stages(cfg, reg_param, label_thresholds(counts), label_head)
     if name in VECTOR_CANDIDATES:
-        return _vector_stages(name, cfg, reg_param, label_thresholds(counts), common, dimension)
+        return _vector_stages(
+            name, cfg, reg_param, label_thresholds(counts), common, dimension, score_head
+        )
     if name == "word2vec_classifierdl":
         return [
             Word2VecApproach()
@@ -268,7 +273,7 @@ def candidate_stages(
 
 def _vector_stages(
     name: str, cfg: NlpConfig, reg_param: float, thresholds: list[float], common: dict,
-    dimension: int,
+    dimension: int, score_head: bool,
 ) -> list:  # fmt: skip
     """A vector candidate's two heads. The score head always reads vector, lexicon and words:
     without the lexicon the score's zero moves with the shop (trained on Alexa, scored on
@@ -281,6 +286,7 @@ def _vector_stages(
     # variance over width, so both blocks weigh the same. The penalty is divided by the
     # same width, which leaves it the one a standardised fit would apply to the dense part.
     scaled = dict(standardization=False)
+    words = name == "minilm_words_logreg"
     stages = [
         VectorAssembler(inputCols=dense, outputCol=DENSE),
         StandardScaler(inputCol=DENSE, outputCol=DENSE_STANDARD, withMean=True, withStd=True),
@@ -290,27 +296,26 @@ def _vector_stages(
         ),
         *word_stages(),
         VectorAssembler(inputCols=[DENSE_SCALED, WORD_FEATURES], outputCol=SCORE_FEATURES),
-    ]  # fmt: skip
+    ] if words or score_head else []  # fmt: skip
     label = dict(common, regParam=reg_param, thresholds=thresholds)
-    if name == "minilm_words_logreg":
+    if words:
         label |= dict(scaled, featuresCol=SCORE_FEATURES, regParam=reg_param / width)
     else:
         read = dense if name == "minilm_lexicon_logreg" else [VECTOR]
         stages.append(VectorAssembler(inputCols=read, outputCol=FEATURES))
-    return [
-        *stages,
-        # The label head: the shop's own classes, at the chosen strength.
-        LogisticRegression(
-            **label, probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
-            predictionCol=LR_PREDICTION,
-        ),
+    # The label head: the shop's own classes, at the chosen strength.
+    stages.append(LogisticRegression(
+        **label, probabilityCol=LR_PROBABILITY, rawPredictionCol="lr_raw",
+        predictionCol=LR_PREDICTION,
+    ))  # fmt: skip
+    if score_head:
         # The score head: polarity that carries to other texts, at a fixed strong penalty.
-        LogisticRegression(**dict(
+        stages.append(LogisticRegression(**dict(
             common, **scaled, featuresCol=SCORE_FEATURES, regParam=cfg.score_reg_param / width,
             probabilityCol=SCORE_PROBABILITY, rawPredictionCol="score_raw",
             predictionCol="score_prediction",
-        )),
-    ]  # fmt: skip
+        )))  # fmt: skip
+    return stages
 
 
 def word_stages() -> list:
