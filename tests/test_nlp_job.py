@@ -171,6 +171,8 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
     for name in c.nlp.candidates:
         for metric in ("accuracy", "macro_f1", "cross_accuracy", "cross_macro_f1"):
             assert 0.0 <= run.data.metrics[f"{name}_{metric}"] <= 1.0
+        for metric in ("log_loss", "cross_log_loss"):
+            assert run.data.metrics[f"{name}_{metric}"] > 0.0
         assert run.data.metrics[f"{name}_reviews_per_second"] > 0
     vector_candidates = [n for n in c.nlp.candidates if n in VECTOR_CANDIDATES]
     assert vector_candidates
@@ -178,8 +180,14 @@ def test_model_is_registered_with_every_candidates_metrics_and_round_trips(spark
         for reg in c.nlp.reg_params:
             assert f"{name}_reg{reg:g}_cross_macro_f1" in run.data.metrics
     assert run.data.params["chosen"] in c.nlp.candidates
-    assert run.data.metrics["selection_score"] == min(
-        run.data.metrics["macro_f1"], run.data.metrics["cross_macro_f1"]
+    assert run.data.metrics["selection_log_loss"] == max(
+        run.data.metrics["log_loss"], run.data.metrics["cross_log_loss"]
+    )
+    # The chosen setting has the lowest worse-of-two log loss of every setting measured.
+    assert run.data.metrics["selection_log_loss"] == min(
+        max(v, run.data.metrics[k.replace("_log_loss", "_cross_log_loss")])
+        for k, v in run.data.metrics.items()
+        if k.endswith("_log_loss") and "_reg" in k and "_cross_" not in k
     )
     assert int(run.data.params["held_out_groups"]) >= 1
     # Loaded back from the registry, it scores any text, with or without a rating.
@@ -284,7 +292,7 @@ def test_retrain_reuses_every_stored_vector_and_a_worse_model_does_not_serve(spa
     client = registry.use_tracking(c)
     new = client.get_model_version(c.nlp.model_name, str(int(champion.version) + 1))
     measured = client.get_run(new.run_id).data.metrics
-    assert measured["selection_score"] < measured["champion_selection_score"]
+    assert measured["selection_log_loss"] > measured["champion_selection_log_loss"]
 
 
 def test_a_new_encoder_version_embeds_again_and_retrains(spark, lake):

@@ -88,6 +88,40 @@ def test_classification_metrics_match_hand_computation():
     assert macro_f1 == pytest.approx((0.5 + 2 / 3 + 2 / 3) / 3)
 
 
+def test_truth_probability_reads_each_kind_of_model_output(spark):
+    from pyspark.ml.linalg import Vectors
+
+    from insight.nlp.sentiment import (
+        LR_PROBABILITY,
+        PREDICTION,
+        PROBABILITY,
+        SENTIMENT,
+        truth_probability,
+    )  # fmt: skip
+
+    # Logistic regression: the true class's own probability; a class past the end of a
+    # shorter vector (trained without positive reviews) got none.
+    lr = spark.createDataFrame(
+        [("neutral", Vectors.dense([0.2, 0.7, 0.1])), ("negative", Vectors.dense([0.2, 0.7, 0.1])),
+         ("positive", Vectors.dense([0.6, 0.4]))],
+        [LABEL, LR_PROBABILITY],
+    )  # fmt: skip
+    assert [r[0] for r in lr.select(truth_probability(lr)).collect()] == pytest.approx(
+        [0.7, 0.2, 0.0]
+    )
+    # Annotations: ClassifierDL's per-class probability, else Vivekn's confidence (its label
+    # right) or the rest of it shared by the other two classes (its label wrong).
+    annotated = spark.createDataFrame(
+        [("negative", [({"negative": "0.8", "positive": "0.2"},)], "negative", 0.8),
+         ("positive", [({"confidence": "0.9"},)], "positive", 0.9),
+         ("neutral", [({"confidence": "0.9"},)], "positive", 0.9)],
+        f"{LABEL} string, {PREDICTION} array<struct<metadata:map<string,string>>>, "
+        f"{SENTIMENT} string, {PROBABILITY} double",
+    )  # fmt: skip
+    got = [r[0] for r in annotated.select(truth_probability(annotated)).collect()]
+    assert got == pytest.approx([0.8, 0.9, 0.05])
+
+
 INSIGHT_COLS = (
     f"{C.REVIEW_ID} string, {C.PRODUCT_ID} string, {C.BRAND} string, {C.REVIEW_DATE} date, "
     f"{C.SENTIMENT} string, {C.SENTIMENT_SCORE} double, "
@@ -233,14 +267,20 @@ def test_topics_are_the_same_however_the_reviews_are_stored(spark):
 def test_selection_prefers_the_worse_of_two_checks():
     from insight.nlp.selection import CandidateResult, best
 
-    def result(name, in_domain, unseen):
-        return CandidateResult(name, 0.1, in_domain, in_domain, unseen, unseen, 1.0, 100.0, None)
+    def result(name, in_domain, unseen, loss, unseen_loss):
+        return CandidateResult(name, 0.1, in_domain, in_domain, loss, unseen, unseen,
+                               unseen_loss, 1.0, 100.0, None)  # fmt: skip
 
-    memoriser = result("memoriser", 0.95, 0.55)
-    steady = result("steady", 0.85, 0.80)
+    memoriser = result("memoriser", 0.95, 0.55, 0.15, 0.90)
+    steady = result("steady", 0.85, 0.80, 0.40, 0.45)
     assert best([memoriser, steady]) is steady
     # With one check only, the memoriser would have won: the unseen groups decide here.
-    assert max([memoriser, steady], key=lambda r: r.macro_f1) is memoriser
+    assert min([memoriser, steady], key=lambda r: r.log_loss) is memoriser
+    # Log loss decides, not macro F1 (a few neutral reviews can swing it); F1 breaks ties.
+    lucky = result("lucky", 0.90, 0.85, 0.50, 0.60)
+    assert best([lucky, steady]) is steady
+    twin = result("twin", 0.86, 0.81, 0.40, 0.45)
+    assert best([steady, twin]) is twin
 
 
 def test_label_thresholds_lean_half_way_to_the_shops_mix():
@@ -312,6 +352,7 @@ def test_a_candidate_that_overfits_the_shops_groups_loses_the_selection(spark):
     lexicon, plain = got["minilm_lexicon_logreg"], got["minilm_logreg"]
     assert lexicon.macro_f1 > plain.macro_f1  # it looks better on the shop's own reviews...
     assert lexicon.cross_macro_f1 < 0.5 < plain.cross_macro_f1  # ...and fails unseen groups
+    assert lexicon.log_loss < plain.log_loss and lexicon.cross_log_loss > plain.cross_log_loss
     assert trained.chosen.name == "minilm_logreg"
     assert set(trained.held_out_groups) == flipped
 

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT = "review-insights"
 ENCODER_PARAM = "encoder_version"
+SELECTION_METRIC = "selection_log_loss"  # the worse of the two checks' (lower is better)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def register(
 ) -> tuple[registry.Served, bool, str]:
     """Log the model with its params and every candidate's metrics; register it and gate
     it: it serves unless the champion's setting, measured on the same split, selects
-    better (worse-of-two macro F1). Returns (registered version, promoted, reason).
+    better (a lower worse-of-two log loss). Returns (registered version, promoted, reason).
 
     `encoder_version` is recorded when the model reads stored vectors: it can only score
     vectors of that version (see `encoder_of`). `model_name` (default `nlp.model_name`)
@@ -167,7 +168,8 @@ def register(
         mlflow.log_metrics({
             "accuracy": chosen.accuracy, "macro_f1": chosen.macro_f1,
             "cross_accuracy": chosen.cross_accuracy, "cross_macro_f1": chosen.cross_macro_f1,
-            "selection_score": chosen.selection_score,
+            "log_loss": chosen.log_loss, "cross_log_loss": chosen.cross_log_loss,
+            SELECTION_METRIC: chosen.selection_loss,
         })  # fmt: skip
         mlflow.set_tag("chosen_candidate", chosen.key)
         info = mlflow.spark.log_model(
@@ -182,8 +184,8 @@ def register(
     served = registry.Served(name, version, run.info.run_id)
     mine = trained.champion  # None: no champion, or one these reviews cannot train
     promoted, reason = registry.promote_if_not_worse(
-        cfg, name, version, "selection_score",
-        champion_value=mine.selection_score if mine else None,
+        cfg, name, version, SELECTION_METRIC, higher_is_better=False,
+        champion_value=mine.selection_loss if mine else None,
         same_data=f"its setting ({mine.key}) refitted on this run's split" if mine
         else "this run's split",
     )  # fmt: skip

@@ -1,14 +1,26 @@
 """Choosing the review model: each sentiment candidate (at each regularisation strength) is
 fitted and measured twice, on a random stratified held-out share of the shop's rated
-reviews and on reviews of product groups it never saw, and the best worse-of-the-two macro
-F1 wins, so a model that memorises one shop's words cannot. Also the fixed, seeded splits
+reviews and on reviews of product groups it never saw, and the lowest worse-of-the-two log
+loss wins, so a model that memorises one shop's words cannot. Also the fixed, seeded splits
 and the bounded training sample these rest on.
+
+Why log loss and not macro F1 (which is reported, and which the benchmark aims at): a check
+holds a fifth of a shop's reviews, and a few percent of those are 3-star, so 20-30 reviews
+decide the neutral class's F1. Three seeds of the two checks on each shared shop (807c2bb,
+the benchmark's training part): on Alexa the words candidate's unseen-groups macro F1 read
+0.51, 0.52 and 0.69, and macro F1 picked the lexicon candidate on two seeds of three, worse
+on the held-out quarter (0.909 / 0.683 or 0.904 / 0.657 accuracy / macro F1 against 0.934 /
+0.753) and in accuracy on the clothing reviews. Log loss weighs every review by how sure the
+model was: it picked the words candidate on every seed of both shops, the better one on
+each shop's held-out quarter and in accuracy on the other shop; and it grows when a model
+is sure of what it memorised.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass
 
@@ -22,7 +34,7 @@ from insight import columns as C
 from insight.config import SENTIMENT_CANDIDATES, NlpConfig
 from insight.errors import InsightError
 from insight.nlp import chinese, embeddings, sentiment
-from insight.nlp.sentiment import CLASSES, LABEL, SENTIMENT
+from insight.nlp.sentiment import CLASSES, LABEL, SENTIMENT, truth_probability
 from insight.nlp.text import TEXT
 from insight.nlp.transformer import DIMENSION
 
@@ -32,6 +44,8 @@ MIN_TRAINING_REVIEWS = 30
 _SPLIT = "_holdout"  # random, stratified held-out share
 _CROSS = "_cross_holdout"  # reviews of groups (product categories) held out whole
 GROUP = "_group"
+# A model that gave the truth no chance at all costs this much, not infinity (as sklearn).
+_LEAST_PROBABILITY = 1e-15
 
 
 class NotEnoughReviewsError(InsightError):
@@ -47,8 +61,10 @@ class CandidateResult:
     reg_param: float | None
     accuracy: float
     macro_f1: float
+    log_loss: float
     cross_accuracy: float
     cross_macro_f1: float
+    cross_log_loss: float
     train_seconds: float
     reviews_per_second: float
     model: PipelineModel  # the candidate's own stages, fitted on the random split's rest
@@ -59,17 +75,19 @@ class CandidateResult:
         return self.name if self.reg_param is None else f"{self.name}_reg{self.reg_param:g}"
 
     @property
-    def selection_score(self) -> float:
-        """The worse of the two macro F1s: a model that only knows one shop's words loses."""
-        return min(self.macro_f1, self.cross_macro_f1)
+    def selection_loss(self) -> float:
+        """The worse of the two log losses: a model that only knows one shop's words loses."""
+        return max(self.log_loss, self.cross_log_loss)
 
     def metrics(self, key: str | None = None) -> dict[str, float]:
         key = key or self.key
         return {
             f"{key}_accuracy": self.accuracy,
             f"{key}_macro_f1": self.macro_f1,
+            f"{key}_log_loss": self.log_loss,
             f"{key}_cross_accuracy": self.cross_accuracy,
             f"{key}_cross_macro_f1": self.cross_macro_f1,
+            f"{key}_cross_log_loss": self.cross_log_loss,
             f"{key}_train_seconds": self.train_seconds,
             f"{key}_reviews_per_second": self.reviews_per_second,
         }
@@ -155,16 +173,18 @@ def vector_size(name: str, rows: DataFrame) -> int:
     return rows.select(embeddings.VECTOR).first()[0].size
 
 
-def measure(model: PipelineModel, rows: DataFrame) -> tuple[float, float, int, float]:
-    """(accuracy, macro F1, rows, seconds) of a fitted candidate on labelled `rows`."""
+def measure(model: PipelineModel, rows: DataFrame) -> tuple[float, float, float, int, float]:
+    """(accuracy, macro F1, log loss, rows, seconds) of a fitted candidate on labelled
+    `rows`."""
     t0 = time.monotonic()
     scored = model.transform(by_length(rows)).transform(sentiment.with_prediction)
-    got = scored.select(LABEL, SENTIMENT).collect()
+    got = scored.select(LABEL, SENTIMENT, truth_probability(scored)).collect()
     seconds = time.monotonic() - t0
     accuracy, macro_f1 = classification_metrics(
-        [r[LABEL] for r in got], [r[SENTIMENT] or sentiment.NEUTRAL for r in got]
+        [r[0] for r in got], [r[1] or sentiment.NEUTRAL for r in got]
     )
-    return accuracy, macro_f1, len(got), seconds
+    loss = -sum(math.log(max(r[2] or 0.0, _LEAST_PROBABILITY)) for r in got) / max(len(got), 1)
+    return accuracy, macro_f1, loss, len(got), seconds
 
 
 def train_candidate(
@@ -178,30 +198,30 @@ def train_candidate(
     t0 = time.monotonic()
     model = fit_candidate(name, cfg, split.where(~F.col(_SPLIT)), reg_param, score_head=False)
     train_seconds = time.monotonic() - t0
-    accuracy, macro_f1, n, seconds = measure(model, split.where(F.col(_SPLIT)))
+    accuracy, macro_f1, loss, n, seconds = measure(model, split.where(F.col(_SPLIT)))
     if split.where(F.col(_CROSS)).limit(1).count():
         cross = fit_candidate(name, cfg, split.where(~F.col(_CROSS)), reg_param, score_head=False)
-        cross_accuracy, cross_f1, _, _ = measure(cross, split.where(F.col(_CROSS)))
+        cross_accuracy, cross_f1, cross_loss, _, _ = measure(cross, split.where(F.col(_CROSS)))
     else:  # one group only: the random share is the only check there is
-        cross_accuracy, cross_f1 = accuracy, macro_f1
+        cross_accuracy, cross_f1, cross_loss = accuracy, macro_f1, loss
     result = CandidateResult(
-        name, reg_param, accuracy, macro_f1, cross_accuracy, cross_f1, train_seconds,
-        n / max(seconds, 1e-9), model,
+        name, reg_param, accuracy, macro_f1, loss, cross_accuracy, cross_f1, cross_loss,
+        train_seconds, n / max(seconds, 1e-9), model,
     )  # fmt: skip
     log.info(
-        "candidate %s: held-out accuracy %.3f, macro F1 %.3f; unseen groups accuracy %.3f, "
-        "macro F1 %.3f (trained in %.1fs, scores %.0f reviews/s)",
-        result.key, accuracy, macro_f1, cross_accuracy, cross_f1, train_seconds,
-        result.reviews_per_second,
+        "candidate %s: held-out accuracy %.3f, macro F1 %.3f, log loss %.3f; unseen groups "
+        "accuracy %.3f, macro F1 %.3f, log loss %.3f (trained in %.1fs, scores %.0f reviews/s)",
+        result.key, accuracy, macro_f1, loss, cross_accuracy, cross_f1, cross_loss,
+        train_seconds, result.reviews_per_second,
     )  # fmt: skip
     return result
 
 
 def best(results: list[CandidateResult]) -> CandidateResult:
-    """Highest worse-of-the-two macro F1, then the same for accuracy, then speed."""
-    return max(
+    """Lowest worse-of-the-two log loss, then the highest worse-of-two macro F1, then speed."""
+    return min(
         results,
-        key=lambda r: (r.selection_score, min(r.accuracy, r.cross_accuracy), r.reviews_per_second),
+        key=lambda r: (r.selection_loss, -min(r.macro_f1, r.cross_macro_f1), -r.reviews_per_second),
     )
 
 
@@ -245,8 +265,8 @@ def select(
     mine = next((r for r in results if (r.name, r.reg_param) == champion), None)
     if mine is None and champion is not None and trainable(champion[0], split.columns):
         mine = train_candidate(champion[0], n, split, champion[1])
-    log.info("chosen: %s (worse-of-two macro F1 %.3f); refitting it on all %d reviews",
-             chosen.key, chosen.selection_score, counts[False] + counts[True])  # fmt: skip
+    log.info("chosen: %s (worse-of-two log loss %.3f); refitting it on all %d reviews",
+             chosen.key, chosen.selection_loss, counts[False] + counts[True])  # fmt: skip
     return chosen, results, mine, counts
 
 

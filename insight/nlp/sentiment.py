@@ -343,10 +343,14 @@ def with_class_weights(df: DataFrame, counts: dict[str, int]) -> DataFrame:
     weight = F.create_map(
         *[x for k, n in counts.items() for x in (F.lit(k), F.lit(total / (len(counts) * n)))]
     )
-    index = F.create_map(*[x for i, c in enumerate(CLASSES) for x in (F.lit(c), F.lit(float(i)))])
-    return df.withColumn(LABEL_INDEX, index[F.col(LABEL)]).withColumn(
+    return df.withColumn(LABEL_INDEX, class_index(F.col(LABEL)).cast("double")).withColumn(
         CLASS_WEIGHT, weight[F.col(LABEL)]
     )
+
+
+def class_index(label: Column) -> Column:
+    """The index of a label in CLASSES (the logistic regressions' class order)."""
+    return F.create_map(*[x for i, c in enumerate(CLASSES) for x in (F.lit(c), F.lit(i))])[label]
 
 
 def balanced(df: DataFrame, seed: int) -> DataFrame:
@@ -409,6 +413,23 @@ def with_prediction(df: DataFrame) -> DataFrame:
         .withColumn(PROBABILITY, F.least(F.greatest(probability, F.lit(0.0)), F.lit(1.0)))
         .withColumn(SENTIMENT_SCORE, F.when(has_probs, from_probs).otherwise(from_label))
     )
+
+
+def truth_probability(df: DataFrame) -> Column:
+    """The probability a scored model (after with_prediction) gave each row's true LABEL:
+    its own probability of that class where it has one per class (logistic regression,
+    ClassifierDL), else its confidence when its label is right and the rest of that
+    confidence spread over the other classes when it is wrong (Vivekn)."""
+    label = F.col(LABEL)
+    if LR_PROBABILITY in df.columns:
+        # A model trained without the top classes has a shorter vector: they got 0.
+        probabilities = vector_to_array(F.col(LR_PROBABILITY))
+        return F.coalesce(F.get(probabilities, class_index(label)), F.lit(0.0))
+    own = F.col(PREDICTION).getItem(0).getField("metadata")[label].cast("double")
+    spread = F.when(F.col(SENTIMENT) == label, F.col(PROBABILITY)).otherwise(
+        (1 - F.col(PROBABILITY)) / (len(CLASSES) - 1)
+    )
+    return F.coalesce(own, spread)
 
 
 def _from_probabilities(df: DataFrame) -> DataFrame:
