@@ -44,7 +44,7 @@ MIN_TRAINING_REVIEWS = 30
 _SPLIT = "_holdout"  # random, stratified held-out share
 _CROSS = "_cross_holdout"  # reviews of groups (product categories) held out whole
 GROUP = "_group"
-# A model that gave the truth no chance at all costs this much, not infinity (as sklearn).
+# A model that gave the truth no chance at all costs -ln of this, not infinity.
 _LEAST_PROBABILITY = 1e-15
 
 
