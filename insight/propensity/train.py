@@ -91,6 +91,10 @@ def split(sources: Sources, as_of: date, target: str, p: PropensityConfig) -> Sp
     val_date, train_dates = snapshot_dates(as_of, days, p.snapshots, p.snapshot_step_days)
     train = reduce(DataFrame.unionByName,
                    [labelled(sources, t, target, days) for t in train_dates])  # fmt: skip
+    # At most a partition per core: the union arrives in one per snapshot (or more), and
+    # each of the GBT's hundreds of small jobs pays a task per partition (2,000-customer demo
+    # lake, local[2], f05009c: GBT 28 s on 4 partitions, 21.6 s on 2; logistic 3.4 -> 2.3 s).
+    train = train.coalesce(train.sparkSession.sparkContext.defaultParallelism)
     train = train.localCheckpoint(eager=True)
     validation = labelled(sources, val_date, target, days).localCheckpoint(eager=True)
     counts = {r[LABEL]: r["n"] for r in train.groupBy(LABEL).agg(F.count("*").alias("n")).collect()}
